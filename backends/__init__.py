@@ -1,0 +1,7 @@
+"""Built-in attribution backends; captum does the math."""
+
+from attrix.backends.grad_x_input import GradientXInput
+from attrix.backends.ig import IntegratedGradientsBackend
+from attrix.backends.layer_ig import LayerIntegratedGradientsBackend
+
+__all__ = ["GradientXInput", "IntegratedGradientsBackend", "LayerIntegratedGradientsBackend"]

@@ -1,0 +1,1 @@
+"""Example experiment configs, shipped as package data."""

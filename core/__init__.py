@@ -1,0 +1,35 @@
+"""attrix: explain Hugging Face transformers models with feature attributions, through plugins."""
+
+from attrix.backend import Attributions, Backend
+from attrix.errors import AttrixError, InputError, InputTypeError, PluginClashError, TaskMismatchError, UnknownNameError
+from attrix.explainer import Explainer
+from attrix.explanation import Explanation, TargetAttribution, Word
+from attrix.hookspecs import hookimpl
+from attrix.manager import plugin_manager
+from attrix.problem import InputEmbedding, Problem
+from attrix.registry import registry
+from attrix.renderer import Renderer
+from attrix.task import Prepared, Task
+
+__all__ = [
+    "AttrixError",
+    "Attributions",
+    "Backend",
+    "Explainer",
+    "Explanation",
+    "InputEmbedding",
+    "InputError",
+    "InputTypeError",
+    "PluginClashError",
+    "Prepared",
+    "Problem",
+    "Renderer",
+    "TargetAttribution",
+    "Task",
+    "TaskMismatchError",
+    "UnknownNameError",
+    "Word",
+    "hookimpl",
+    "plugin_manager",
+    "registry",
+]

@@ -1,0 +1,101 @@
+"""``Explainer``: a model, a task and a backend composed into one callable."""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from typing import Any, Iterator
+
+from torch import nn
+from transformers import PreTrainedModel
+
+from attrix.backend import Backend
+from attrix.errors import InputError
+from attrix.explanation import Explanation
+from attrix.loading import architecture_of, choose_task, load_config, load_model, load_processor
+from attrix.registry import create, options_of, registry
+from attrix.targets import Target
+
+
+@contextmanager
+def frozen_parameters(model: nn.Module) -> Iterator[None]:
+    """No gradient for the model's weights while attributing: only the inputs need one."""
+    trainable = [p for p in model.parameters() if p.requires_grad]
+    for parameter in trainable:
+        parameter.requires_grad_(False)
+    try:
+        yield
+    finally:
+        for parameter in trainable:
+            parameter.requires_grad_(True)
+
+
+class Explainer:
+    """Explains a model's predictions: call it with one input for an ``Explanation``, a list for a list.
+
+    ``model`` is a loaded model or a local directory / Hub id; ``task="auto"`` picks the task from its head.
+    Other keyword options go to the task or the backend, whichever declares them.
+    """
+
+    def __init__(
+        self,
+        model: PreTrainedModel | str,
+        tokenizer: Any = None,
+        task: str = "auto",
+        backend: str = "layer_ig",
+        *,
+        batch_size: int = 8,
+        **options: Any,
+    ) -> None:
+        if isinstance(model, str):
+            config = load_config(model)
+            task_entry = choose_task(task, architecture_of(config), config)
+            tokenizer = tokenizer if tokenizer is not None else load_processor(model)
+            model = load_model(model, task_entry)
+        else:
+            task_entry = choose_task(task, architecture_of(model), model.config)
+        if tokenizer is None:
+            raise InputError("a loaded model needs its tokenizer or processor: Explainer(model, tokenizer)")
+        if not isinstance(batch_size, int) or batch_size < 1:
+            raise InputError(f"batch_size must be a positive integer, got {batch_size!r}")
+        backend_entry = registry().get("backend", backend)
+        task_options = {k: v for k, v in options.items() if k in options_of(task_entry.obj)}
+        backend_options = {k: v for k, v in options.items() if k not in task_options}
+        unknown = set(backend_options) - set(options_of(backend_entry.obj))
+        if unknown:
+            valid = sorted({*options_of(task_entry.obj), *options_of(backend_entry.obj), "batch_size"})
+            raise InputError(
+                f"unknown option {', '.join(sorted(unknown))} for task {task_entry.name!r} and backend "
+                f"{backend!r}; valid options: {', '.join(valid)}"
+            )
+        self.task = create("task", task_entry.name, model, tokenizer, **task_options)
+        self.backend: Backend = create("backend", backend, **backend_options)
+        self.batch_size = batch_size
+
+    @property
+    def model(self) -> PreTrainedModel:
+        """The model being explained."""
+        return self.task.model
+
+    def __call__(self, inputs: Any, target: Target = None) -> Explanation | list[Explanation]:
+        """Explain one input, or a list of inputs batched by similar length; ``target`` defaults to the prediction."""
+        single = not isinstance(inputs, list)
+        items = [inputs] if single else inputs
+        checked = []
+        for number, item in enumerate(items):
+            try:
+                checked.append(self.task.check(item))
+            except InputError as error:
+                raise type(error)(str(error) if single else f"input {number}: {error}") from None
+        order = sorted(range(len(checked)), key=lambda number: self.task.length(checked[number]))
+        results: list[Explanation | None] = [None] * len(checked)
+        for first in range(0, len(order), self.batch_size):
+            batch = order[first : first + self.batch_size]
+            for number, explanation in zip(batch, self._explain([checked[n] for n in batch], target)):
+                results[number] = explanation
+        return results[0] if single else results
+
+    def _explain(self, items: list[Any], target: Target) -> list[Explanation]:
+        prepared = self.task.prepare(items, target)
+        with frozen_parameters(self.model):
+            attributions = self.backend.attribute(prepared.problem)
+        return self.task.explanations(prepared, attributions, self.backend.name, self.backend.settings())

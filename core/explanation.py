@@ -1,0 +1,104 @@
+"""``Explanation``: what one input's attributions say, ready to read, render or store as JSON."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from attrix.errors import UnknownNameError
+
+SCHEMA_VERSION = 1
+
+
+@dataclass
+class Word:
+    """A word of the input: its text, character span in ``sequence`` and the tokens it is made of."""
+
+    text: str
+    start: int
+    end: int
+    tokens: list[int]
+    sequence: int = 0
+
+
+@dataclass
+class TargetAttribution:
+    """The attributions toward one explained output (a class, a label, a position)."""
+
+    label: str
+    index: int
+    token_scores: list[float]
+    word_scores: list[float]
+    score: float
+    baseline_score: float
+    delta: float
+
+    @property
+    def total(self) -> float:
+        """The sum of the token scores: f(x) − f(baseline) up to the delta."""
+        return sum(self.token_scores)
+
+
+@dataclass
+class Explanation:
+    """Attributions of one input toward one or more targets, with the prediction and how they were made."""
+
+    task: str
+    model: str
+    inputs: dict[str, Any]
+    tokens: list[str]
+    words: list[Word]
+    targets: list[TargetAttribution]
+    predicted_label: str
+    probabilities: dict[str, float]
+    method: str
+    settings: dict[str, Any] = field(default_factory=dict)
+    word_aggregation: str = "sum"
+
+    def target(self, label: str | int | None = None) -> TargetAttribution:
+        """The attributions toward ``label`` (a name or output index); the first target by default."""
+        if label is None:
+            return self.targets[0]
+        for candidate in self.targets:
+            if label in (candidate.label, candidate.index):
+                return candidate
+        raise UnknownNameError("explained target", label, [t.label for t in self.targets])
+
+    @property
+    def delta(self) -> float:
+        """The convergence delta of the first target."""
+        return self.targets[0].delta
+
+    def token_attributions(self, label: str | int | None = None) -> list[tuple[str, float]]:
+        """(token, score) pairs toward ``label``, special tokens included."""
+        return list(zip(self.tokens, self.target(label).token_scores))
+
+    def word_attributions(self, label: str | int | None = None) -> list[tuple[str, float]]:
+        """(word, score) pairs toward ``label``."""
+        return [(word.text, score) for word, score in zip(self.words, self.target(label).word_scores)]
+
+    def top_words(self, k: int = 5, label: str | int | None = None) -> list[tuple[str, float]]:
+        """The ``k`` words that push hardest toward ``label``, largest score first."""
+        return sorted(self.word_attributions(label), key=lambda pair: pair[1], reverse=True)[:k]
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict, tagged with the schema version."""
+        return {"schema_version": SCHEMA_VERSION, **asdict(self)}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "Explanation":
+        """The explanation ``to_dict`` described."""
+        fields = {key: value for key, value in data.items() if key != "schema_version"}
+        fields["words"] = [Word(**word) for word in fields["words"]]
+        fields["targets"] = [TargetAttribution(**target) for target in fields["targets"]]
+        return cls(**fields)
+
+    def to_json(self, **dumps_options: Any) -> str:
+        """The explanation as a JSON string."""
+        return json.dumps(self.to_dict(), **dumps_options)
+
+    @classmethod
+    def from_json(cls, text: str) -> "Explanation":
+        """The explanation a ``to_json`` string describes."""
+        return cls.from_dict(json.loads(text))

@@ -1,0 +1,71 @@
+"""Choosing the task for a model and loading a model and its tokenizer or processor by name."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from transformers import AutoConfig, AutoProcessor, AutoTokenizer, PretrainedConfig, PreTrainedModel
+
+from attrix.errors import AttrixError, TaskMismatchError
+from attrix.registry import Entry, registry
+
+
+class ModelLoadError(AttrixError, OSError):
+    """A model or tokenizer that could not be loaded."""
+
+
+def architecture_of(model: PreTrainedModel | PretrainedConfig) -> str:
+    """The class name of a model, or the first architecture its config names."""
+    if isinstance(model, PretrainedConfig):
+        return (model.architectures or ["(no architecture in config.json)"])[0]
+    return type(model).__name__
+
+
+def choose_task(task: str, architecture: str, config: PretrainedConfig) -> Entry:
+    """The registered task ``task`` names, or for ``"auto"`` the one task that fits the model's head."""
+    tasks = registry().entries["task"]
+    fitting = [entry for entry in tasks.values() if entry.obj.accepts(architecture, config)]
+    if task != "auto":
+        chosen = registry().get("task", task)
+        if chosen not in fitting:
+            raise TaskMismatchError(
+                f"task {task!r} explains models with a head ending in {', '.join(chosen.obj.heads)}, "
+                f"but the model is {architecture}; "
+                + (f"tasks that fit it: {', '.join(e.name for e in fitting)}" if fitting else "no registered task fits it")
+            )
+        return chosen
+    if len(fitting) == 1:
+        return fitting[0]
+    if not fitting:
+        heads = "; ".join(f"{e.name}: {', '.join(e.obj.heads)}" for e in tasks.values())
+        raise TaskMismatchError(f"no registered task explains {architecture}; the tasks and the heads they take are {heads}")
+    raise TaskMismatchError(
+        f"several tasks fit {architecture}: {', '.join(e.name for e in fitting)}; pass task= one of them"
+    )
+
+
+def load_config(name: str) -> PretrainedConfig:
+    """The config of a local directory or Hub id, with a clear error when it cannot be read."""
+    try:
+        return AutoConfig.from_pretrained(name)
+    except (OSError, ValueError) as error:
+        raise ModelLoadError(f"could not load a model from {name!r}: give a local directory with config.json or a Hub id ({error})") from None
+
+
+def load_model(name: str, task: Entry) -> PreTrainedModel:
+    """The model at ``name`` with the head ``task`` needs."""
+    try:
+        return task.obj.auto_model.from_pretrained(name)
+    except (OSError, ValueError) as error:
+        raise ModelLoadError(f"could not load the {task.name} model {name!r}: {error}") from None
+
+
+def load_processor(name: str) -> Any:
+    """The tokenizer (text models) or processor (vision models) stored with the model at ``name``."""
+    try:
+        return AutoTokenizer.from_pretrained(name)
+    except (OSError, ValueError, TypeError):
+        try:
+            return AutoProcessor.from_pretrained(name)
+        except (OSError, ValueError, TypeError) as error:
+            raise ModelLoadError(f"could not load a tokenizer or processor from {name!r}: {error}") from None

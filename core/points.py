@@ -1,0 +1,99 @@
+"""Where in the model attributions are taken: a layer's output, or the model's continuous input."""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from typing import Callable, Iterator, Protocol
+
+import torch
+from torch import nn
+
+from attrix.errors import AttrixError
+from attrix.problem import Inputs, Problem, concat_inputs
+
+
+class Point(Protocol):
+    """A place attributions are taken: its values at input and baseline, and a forward through it."""
+
+    def values(self, problem: Problem) -> tuple[torch.Tensor, torch.Tensor]:
+        """The point's value at the inputs and at the baselines, each ``[batch, ...]``."""
+
+    def run(self, problem: Problem, inputs: Inputs, value: torch.Tensor) -> torch.Tensor:
+        """The forward outputs for ``inputs`` with the point's value set to ``value``."""
+
+
+def _single_tensor(layer: nn.Module, output: object) -> torch.Tensor:
+    if not isinstance(output, torch.Tensor):
+        raise AttrixError(
+            f"cannot attribute at {type(layer).__name__}: its output is a "
+            f"{type(output).__name__}, not a single tensor; choose another layer"
+        )
+    return output
+
+
+@contextmanager
+def captured_output(layer: nn.Module) -> Iterator[list[torch.Tensor]]:
+    """Collect every output ``layer`` produces while the block runs."""
+    seen: list[torch.Tensor] = []
+    handle = layer.register_forward_hook(lambda module, args, out: seen.append(_single_tensor(module, out)))
+    try:
+        yield seen
+    finally:
+        handle.remove()
+
+
+@contextmanager
+def replaced_output(layer: nn.Module, value: torch.Tensor) -> Iterator[None]:
+    """Make ``layer`` return ``value`` instead of its own output while the block runs."""
+
+    def replace(module: nn.Module, args: object, out: object) -> torch.Tensor:
+        if _single_tensor(module, out).shape != value.shape:
+            raise AttrixError(
+                f"{type(module).__name__} produced shape {tuple(out.shape)} but the attribution "
+                f"path has shape {tuple(value.shape)}; the model must get batch-sized inputs for it"
+            )
+        return value
+
+    handle = layer.register_forward_hook(replace)
+    try:
+        yield
+    finally:
+        handle.remove()
+
+
+class LayerPoint:
+    """The output of one layer (an embedding layer, usually)."""
+
+    def __init__(self, layer: nn.Module) -> None:
+        self.layer = layer
+
+    def values(self, problem: Problem) -> tuple[torch.Tensor, torch.Tensor]:
+        with captured_output(self.layer) as seen, torch.no_grad():
+            problem.forward(**concat_inputs(problem.inputs, problem.baselines))
+        return seen[0].split(problem.batch_size)
+
+    def run(self, problem: Problem, inputs: Inputs, value: torch.Tensor) -> torch.Tensor:
+        with replaced_output(self.layer, value):
+            return problem.forward(**inputs)
+
+
+class InputPoint:
+    """The model's continuous input: input embeddings for text, pixels for images."""
+
+    def values(self, problem: Problem) -> tuple[torch.Tensor, torch.Tensor]:
+        source, embed = problem.embedding.source, problem.embedding.embed
+        with torch.no_grad():
+            return embed(problem.inputs[source]), embed(problem.baselines[source])
+
+    def run(self, problem: Problem, inputs: Inputs, value: torch.Tensor) -> torch.Tensor:
+        rest = {key: tensor for key, tensor in inputs.items() if key != problem.embedding.source}
+        return problem.forward(**rest, **{problem.embedding.key: value})
+
+    def captum_forward(self, problem: Problem) -> tuple[Callable[..., torch.Tensor], tuple[torch.Tensor, ...]]:
+        """A captum forward function ``f(value, *rest)`` and the ``rest`` to pass as additional arguments."""
+        rest_keys = [key for key in problem.inputs if key != problem.embedding.source]
+
+        def forward(value: torch.Tensor, *rest: torch.Tensor) -> torch.Tensor:
+            return self.run(problem, dict(zip(rest_keys, rest)), value)
+
+        return forward, tuple(problem.inputs[key] for key in rest_keys)
