@@ -84,7 +84,7 @@ def encode(
 
 
 def words_of(encoding: BatchEncoding, row: int, positions: list[int], texts: Sequence[str]) -> list[Word]:
-    """The words of batch row ``row``, as the tokenizer split them, with token indices into ``positions``."""
+    """The words of batch row ``row`` as the tokenizer split them (whitespace-only pieces left out), with token indices into ``positions``."""
     word_ids, sequence_ids = encoding.word_ids(row), encoding.sequence_ids(row)
     offsets = encoding["offset_mapping"][row].tolist()
     groups: dict[tuple[int, int], list[int]] = {}
@@ -96,6 +96,8 @@ def words_of(encoding: BatchEncoding, row: int, positions: list[int], texts: Seq
         start = min(offsets[positions[token]][0] for token in tokens)
         end = max(offsets[positions[token]][1] for token in tokens)
         raw = texts[sequence][start:end]
+        if not raw.strip():
+            continue
         start += len(raw) - len(raw.lstrip())
         end -= len(raw) - len(raw.rstrip())
         words.append(Word(texts[sequence][start:end], start, end, tokens, sequence))

@@ -15,9 +15,9 @@ import torch
 import attrix
 import attrix.cli
 import attrix.manager
-import attrix.registry
 from attrix.manager import PluginWarning
 from attrix.points import InputPoint
+from attrix.registry import create  # attrix.registry is the function, which shadows the module
 from tiny_models import build
 
 BUILTINS = {
@@ -200,7 +200,7 @@ def test_unknown_name_lists_the_valid_names(kind, valid):
         assert name in message
     assert valid <= set(raised.value.valid)
     with pytest.raises(attrix.UnknownNameError, match="no_such_thing"):
-        attrix.registry.create(kind, "no_such_thing")
+        create(kind, "no_such_thing")
 
 
 def test_unknown_name_is_also_a_key_error():
@@ -226,7 +226,7 @@ def test_explainer_with_unknown_task_lists_the_tasks(bert):
 
 def test_create_with_unknown_option_lists_the_options():
     with pytest.raises(attrix.UnknownNameError) as raised:
-        attrix.registry.create("backend", "layer_ig", nsteps=3)
+        create("backend", "layer_ig", nsteps=3)
     message = str(raised.value)
     assert "nsteps" in message
     assert "layer_ig" in message
@@ -236,7 +236,7 @@ def test_create_with_unknown_option_lists_the_options():
 
 
 def test_create_with_known_options_passes_them():
-    backend = attrix.registry.create("backend", "ig", n_steps=3, method="riemann_trapezoid")
+    backend = create("backend", "ig", n_steps=3, method="riemann_trapezoid")
     assert backend.settings() == {"n_steps": 3, "method": "riemann_trapezoid", "internal_batch_size": None}
 
 
@@ -256,7 +256,7 @@ def test_explainer_routes_options_to_task_and_backend(bert):
     assert explainer.backend.n_steps == 4
     # a task option is not a backend option
     with pytest.raises(attrix.UnknownNameError, match="word_aggregation"):
-        attrix.registry.create("backend", "ig", word_aggregation="mean")
+        create("backend", "ig", word_aggregation="mean")
 
 
 # --- broken plugins ---------------------------------------------------------------------------------------
