@@ -28,6 +28,16 @@ def check_text(value: Any, what: str = "text") -> str:
     return value
 
 
+def check_fast_tokenizer(tokenizer: PreTrainedTokenizerBase) -> PreTrainedTokenizerBase:
+    """``tokenizer`` if it is a fast (Rust) tokenizer, which words and offsets need."""
+    if not getattr(tokenizer, "is_fast", False):
+        raise InputError(
+            f"{type(tokenizer).__name__} is not a fast tokenizer; attrix needs one for words and offsets: "
+            f"load it with AutoTokenizer.from_pretrained(..., use_fast=True)"
+        )
+    return tokenizer
+
+
 def embeddings_module(model: PreTrainedModel) -> nn.Module:
     """The module that owns the word embeddings (``bert.embeddings`` and the like)."""
     word = model.get_input_embeddings()

@@ -15,7 +15,7 @@ from attrix.hookspecs import hookimpl
 from attrix.problem import InputEmbedding, Problem
 from attrix.targets import Target, resolve_targets
 from attrix.task import Prepared, Task
-from attrix.text import aggregate, check_text, embeddings_module, encode, position_embeddings, token_limit, words_of
+from attrix.text import aggregate, check_fast_tokenizer, check_text, embeddings_module, encode, position_embeddings, token_limit, words_of
 
 EMBEDDINGS = ("word", "position", "embeddings")
 AGGREGATIONS = ("sum", "mean")
@@ -39,7 +39,7 @@ class SequenceClassification(Task):
         word_aggregation: Literal["sum", "mean"] = "sum",
     ) -> None:
         super().__init__(model, processor)
-        self.tokenizer = processor
+        self.tokenizer = check_fast_tokenizer(processor)
         self.embedding, self.baseline, self.word_aggregation = embedding, baseline, word_aggregation
         if word_aggregation not in AGGREGATIONS:
             raise UnknownNameError("word_aggregation", word_aggregation, AGGREGATIONS)

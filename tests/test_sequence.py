@@ -186,3 +186,13 @@ def test_position_embeddings_missing_is_explained():
     model, tokenizer = build("deberta-v2")
     with pytest.raises(attrix.InputError, match="no absolute position embeddings; use embedding='word'"):
         attrix.Explainer(model, tokenizer, embedding="position")
+
+
+def test_slow_tokenizer_is_refused_with_the_fix(bert):
+    model, tokenizer = bert
+
+    class SlowTokenizer:
+        is_fast = False
+
+    with pytest.raises(attrix.InputError, match=r"not a fast tokenizer.*use_fast=True"):
+        attrix.Explainer(model, SlowTokenizer())
