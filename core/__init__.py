@@ -7,7 +7,7 @@ from attrix.explanation import Explanation, TargetAttribution, Word
 from attrix.hookspecs import hookimpl
 from attrix.manager import plugin_manager
 from attrix.problem import InputEmbedding, Problem
-from attrix.registry import registry
+from attrix.registry import create, get_registry
 from attrix.renderer import Renderer
 from attrix.task import Prepared, Task
 
@@ -31,5 +31,6 @@ __all__ = [
     "Word",
     "hookimpl",
     "plugin_manager",
-    "registry",
+    "create",
+    "get_registry",
 ]

@@ -60,9 +60,9 @@ def _add_model_options(parser: argparse.ArgumentParser) -> None:
 
 
 def _plugins(arguments: argparse.Namespace) -> int:
-    from attrix.registry import registry
+    from attrix.registry import get_registry
 
-    entries = [entry.to_dict() for entry in registry().all()]
+    entries = [entry.to_dict() for entry in get_registry().all()]
     if arguments.json:
         print(json.dumps(entries, indent=2))
         return 0

@@ -16,9 +16,10 @@ class InputError(AttrixError, ValueError):
 class UnknownNameError(AttrixError, KeyError):
     """A name (plugin, label, option) that is not among the valid ones."""
 
-    def __init__(self, what: str, name: object, valid: Iterable[object]) -> None:
+    def __init__(self, what: str, name: object, valid: Iterable[object], where: str = "") -> None:
         self.what, self.name, self.valid = what, name, sorted(map(str, valid))
-        super().__init__(f"unknown {what} {name!r}; valid: {', '.join(self.valid) or '(none)'}")
+        place = f" {where}" if where else ""
+        super().__init__(f"unknown {what} {name!r}{place}; valid: {', '.join(self.valid) or '(none)'}")
 
     def __str__(self) -> str:
         return str(self.args[0])

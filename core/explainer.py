@@ -9,10 +9,10 @@ from torch import nn
 from transformers import PreTrainedModel
 
 from attrix.backend import Backend
-from attrix.errors import InputError
+from attrix.errors import InputError, UnknownNameError
 from attrix.explanation import Explanation
 from attrix.loading import architecture_of, choose_task, load_config, load_model, load_processor
-from attrix.registry import create, options_of, registry
+from attrix.registry import create, get_registry, options_of
 from attrix.targets import Target
 
 
@@ -57,16 +57,13 @@ class Explainer:
             raise InputError("a loaded model needs its tokenizer or processor: Explainer(model, tokenizer)")
         if not isinstance(batch_size, int) or batch_size < 1:
             raise InputError(f"batch_size must be a positive integer, got {batch_size!r}")
-        backend_entry = registry().get("backend", backend)
+        backend_entry = get_registry().get("backend", backend)
         task_options = {k: v for k, v in options.items() if k in options_of(task_entry.obj)}
         backend_options = {k: v for k, v in options.items() if k not in task_options}
-        unknown = set(backend_options) - set(options_of(backend_entry.obj))
-        if unknown:
-            valid = sorted({*options_of(task_entry.obj), *options_of(backend_entry.obj), "batch_size"})
-            raise InputError(
-                f"unknown option {', '.join(sorted(unknown))} for task {task_entry.name!r} and backend "
-                f"{backend!r}; valid options: {', '.join(valid)}"
-            )
+        for key in backend_options:
+            if key not in options_of(backend_entry.obj):
+                valid = {*options_of(task_entry.obj), *options_of(backend_entry.obj), "batch_size"}
+                raise UnknownNameError("option", key, valid, f"for task {task_entry.name!r} and backend {backend!r}")
         self.task = create("task", task_entry.name, model, tokenizer, **task_options)
         self.backend: Backend = create("backend", backend, **backend_options)
         self.batch_size = batch_size

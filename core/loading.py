@@ -7,7 +7,7 @@ from typing import Any
 from transformers import AutoConfig, AutoProcessor, AutoTokenizer, PretrainedConfig, PreTrainedModel
 
 from attrix.errors import AttrixError, TaskMismatchError
-from attrix.registry import Entry, registry
+from attrix.registry import Entry, get_registry
 
 
 class ModelLoadError(AttrixError, OSError):
@@ -23,10 +23,10 @@ def architecture_of(model: PreTrainedModel | PretrainedConfig) -> str:
 
 def choose_task(task: str, architecture: str, config: PretrainedConfig) -> Entry:
     """The registered task ``task`` names, or for ``"auto"`` the one task that fits the model's head."""
-    tasks = registry().entries["task"]
+    tasks = get_registry().entries["task"]
     fitting = [entry for entry in tasks.values() if entry.obj.accepts(architecture, config)]
     if task != "auto":
-        chosen = registry().get("task", task)
+        chosen = get_registry().get("task", task)
         if chosen not in fitting:
             raise TaskMismatchError(
                 f"task {task!r} explains models with a head ending in {', '.join(chosen.obj.heads)}, "

@@ -42,6 +42,16 @@ class PluginManager(pluggy.PluginManager):
         super().__init__(ENTRY_POINT_GROUP)
         self.add_hookspecs(hookspecs)
         self.sources: dict[str, Distribution] = {}
+        self.generation = 0
+        """Counts registrations and unregistrations, so that what is derived from them can be cached."""
+
+    def register(self, plugin: object, name: str | None = None) -> str | None:
+        self.generation += 1
+        return super().register(plugin, name=name)
+
+    def unregister(self, plugin: object | None = None, name: str | None = None) -> object | None:
+        self.generation += 1
+        return super().unregister(plugin, name=name)
 
     def register_from(self, plugin: object, name: str, source: Distribution | None) -> None:
         """Register ``plugin`` under ``name``, remembering the distribution it came from."""

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import functools
 import inspect
 import warnings
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from attrix.errors import AttrixError, PluginClashError, UnknownNameError
+from attrix.backend import Backend
+from attrix.errors import PluginClashError, UnknownNameError
 from attrix.manager import PluginManager, PluginWarning, plugin_manager
+from attrix.renderer import Renderer
+from attrix.task import Task
 
 Kind = Literal["task", "backend", "renderer"]
 HOOKS: dict[Kind, str] = {
@@ -16,6 +20,7 @@ HOOKS: dict[Kind, str] = {
     "backend": "register_backends",
     "renderer": "register_renderers",
 }
+BASES: dict[Kind, type] = {"task": Task, "backend": Backend, "renderer": Renderer}
 
 
 @dataclass(frozen=True)
@@ -73,36 +78,37 @@ class Registry:
                 self._collect(pm, kind, impl)
 
     def _collect(self, pm: PluginManager, kind: Kind, impl: Any) -> None:
+        """Add what one plugin's hook registers, all of it or, if the hook fails, none of it."""
         source = pm.source_of(impl.plugin)
+        collected: dict[str, Entry] = {}
 
         def register(obj: type, name: str | None = None) -> None:
-            entry = Entry(
-                kind=kind,
-                name=name or getattr(obj, "name"),
-                obj=obj,
-                plugin=impl.plugin_name,
-                distribution=source.name if source else None,
-                version=source.version if source else None,
-            )
-            existing = self.entries[kind].get(entry.name)
-            if existing is not None:
-                raise PluginClashError(
-                    f"{kind} {entry.name!r} is registered twice: by {existing.origin} and by "
-                    f"{entry.origin}; uninstall or disable one of them"
-                )
-            self.entries[kind][entry.name] = entry
+            base = BASES[kind]
+            if not (isinstance(obj, type) and issubclass(obj, base)):
+                raise TypeError(f"a {kind} must be a subclass of attrix.{base.__name__}, got {obj!r}")
+            name = name or getattr(obj, "name", None)
+            if not isinstance(name, str) or not name:
+                raise TypeError(f"{obj.__name__} needs a name: a class attribute 'name' or register(cls, name=...)")
+            collected[name] = Entry(kind, name, obj, impl.plugin_name, source.name if source else None, source.version if source else None)
 
         try:
             impl.function(register)
-        except AttrixError:
-            raise
         except Exception as error:  # a plugin whose hook fails must not break the others
             warnings.warn(
                 f"attrix plugin {impl.plugin_name!r} failed in {HOOKS[kind]} and is skipped: "
                 f"{type(error).__name__}: {error}",
                 PluginWarning,
-                stacklevel=3,
+                stacklevel=4,
             )
+            return
+        for name, entry in collected.items():
+            existing = self.entries[kind].get(name)
+            if existing is not None:
+                raise PluginClashError(
+                    f"{kind} {name!r} is registered twice: by {existing.origin} and by "
+                    f"{entry.origin}; uninstall one of them"
+                )
+            self.entries[kind][name] = entry
 
     def get(self, kind: Kind, name: str) -> Entry:
         """The entry registered as ``name``; an error listing the valid names if there is none."""
@@ -116,16 +122,22 @@ class Registry:
         return [entry for kind in HOOKS for _, entry in sorted(self.entries[kind].items())]
 
 
-def registry() -> Registry:
-    """The registry as the plugins currently registered define it."""
-    return Registry(plugin_manager())
+def get_registry() -> Registry:
+    """The registry as the plugins currently registered define it, rebuilt only when they change."""
+    pm = plugin_manager()
+    return _registry_for(pm, pm.generation)
+
+
+@functools.lru_cache(maxsize=1)
+def _registry_for(pm: PluginManager, generation: int) -> Registry:
+    return Registry(pm)
 
 
 def create(kind: Kind, name: str, *args: Any, **options: Any) -> Any:
     """Instantiate the ``kind`` registered as ``name`` with ``options``, rejecting unknown options."""
-    entry = registry().get(kind, name)
+    entry = get_registry().get(kind, name)
     valid = options_of(entry.obj)
     for key in options:
         if key not in valid:
-            raise UnknownNameError(f"option of {kind} {name!r}", key, valid)
+            raise UnknownNameError("option", key, valid, f"for {kind} {name!r}")
     return entry.obj(*args, **options)

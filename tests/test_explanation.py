@@ -57,5 +57,5 @@ def test_json_renderer_writes_a_document_that_reads_back(tmp_path, explanations)
 
 
 def test_json_renderer_is_a_registered_plugin():
-    entry = attrix.registry().get("renderer", "json")
+    entry = attrix.get_registry().get("renderer", "json")
     assert entry.obj is JsonRenderer and entry.option_names() == ["indent"]

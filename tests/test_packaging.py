@@ -56,7 +56,7 @@ def test_wheel_holds_one_import_package_with_its_data(wheel):
 def test_installed_wheel_works_on_its_own(wheel, tmp_path):
     site = tmp_path / "site"
     subprocess.run([sys.executable, "-m", "pip", "install", "--no-deps", "--quiet", "--target", str(site), str(wheel)], check=True)
-    script = "import attrix; print(attrix.__file__); print(sorted(e.name for e in attrix.registry().all()))"
+    script = "import attrix; print(attrix.__file__); print(sorted(e.name for e in attrix.get_registry().all()))"
     result = subprocess.run(
         [sys.executable, "-c", script], cwd=tmp_path, capture_output=True, text=True, check=True,
         env={"PYTHONPATH": str(site), "PATH": "/usr/bin:/bin"},

@@ -7,6 +7,7 @@ import json
 import subprocess
 import sys
 import textwrap
+import warnings
 from pathlib import Path
 
 import pytest
@@ -67,7 +68,7 @@ class ExplodingPlugin:
 
 
 def registered(kind: str, name: str) -> bool:
-    return name in attrix.registry().entries[kind]
+    return name in attrix.get_registry().entries[kind]
 
 
 @pytest.fixture(scope="module")
@@ -100,7 +101,7 @@ def plugins():
 def test_registered_plugin_backend_is_in_the_registry(plugins):
     assert not registered("backend", "test_zero")
     plugins(BackendPlugin(ZeroBackend), "test-zero-plugin", ["test_zero"])
-    entry = attrix.registry().get("backend", "test_zero")
+    entry = attrix.get_registry().get("backend", "test_zero")
     assert entry.obj is ZeroBackend
     assert entry.kind == "backend"
     assert entry.plugin == "test-zero-plugin"
@@ -133,12 +134,12 @@ def test_unregistering_removes_the_names():
     pm = attrix.plugin_manager()
     pm.register(BackendPlugin(ZeroBackend), name="short-lived")
     try:
-        assert attrix.registry().get("backend", "test_zero").plugin == "short-lived"
+        assert attrix.get_registry().get("backend", "test_zero").plugin == "short-lived"
     finally:
         pm.unregister(name="short-lived")
     assert pm.get_plugin("short-lived") is None
     with pytest.raises(attrix.UnknownNameError, match="test_zero"):
-        attrix.registry().get("backend", "test_zero")
+        attrix.get_registry().get("backend", "test_zero")
 
 
 def test_directly_registered_plugin_is_listed_without_a_distribution(plugins, capsys):
@@ -157,7 +158,7 @@ def test_clash_with_a_builtin_names_both_plugins(plugins):
 
     plugins(BackendPlugin(FakeLayerIG), "impostor-plugin")
     with pytest.raises(attrix.PluginClashError) as raised:
-        attrix.registry()
+        attrix.get_registry()
     message = str(raised.value)
     assert "'layer_ig'" in message
     assert "'attrix.backends.layer_ig'" in message
@@ -169,7 +170,7 @@ def test_clash_between_two_plugins_names_both(plugins):
     plugins(BackendPlugin(ZeroBackend), "first-plugin")
     plugins(BackendPlugin(ZeroBackend), "second-plugin")
     with pytest.raises(attrix.PluginClashError, match="test_zero") as raised:
-        attrix.registry()
+        attrix.get_registry()
     assert "'first-plugin'" in str(raised.value)
     assert "'second-plugin'" in str(raised.value)
 
@@ -192,7 +193,7 @@ def test_clash_is_an_attrix_error_that_the_explainer_raises_too(plugins, bert):
 )
 def test_unknown_name_lists_the_valid_names(kind, valid):
     with pytest.raises(attrix.UnknownNameError) as raised:
-        attrix.registry().get(kind, "no_such_thing")
+        attrix.get_registry().get(kind, "no_such_thing")
     message = str(raised.value)
     assert kind in message
     assert "no_such_thing" in message
@@ -205,7 +206,7 @@ def test_unknown_name_lists_the_valid_names(kind, valid):
 
 def test_unknown_name_is_also_a_key_error():
     with pytest.raises(KeyError):
-        attrix.registry().get("backend", "no_such_thing")
+        attrix.get_registry().get("backend", "no_such_thing")
 
 
 def test_explainer_with_unknown_backend_lists_the_backends(bert):
@@ -265,14 +266,16 @@ def test_explainer_routes_options_to_task_and_backend(bert):
 def test_plugin_whose_hook_raises_warns_and_builtins_still_work(plugins, bert):
     plugins(ExplodingPlugin(), "exploding-plugin")
     with pytest.warns(PluginWarning) as warned:
-        entries = attrix.registry().entries
+        entries = attrix.get_registry().entries
     messages = [str(w.message) for w in warned if issubclass(w.category, PluginWarning)]
     assert any("'exploding-plugin'" in m and "boom from the exploding test plugin" in m for m in messages), messages
     assert any("register_backends" in m for m in messages)
     for kind, name in BUILTINS:
         assert name in entries[kind]
-    with pytest.warns(PluginWarning, match="exploding-plugin"):
+    with warnings.catch_warnings(record=True) as again:
+        warnings.simplefilter("always")
         explanation = attrix.Explainer(*bert, backend="grad_x_input")("i love this movie")
+    assert not [w for w in again if issubclass(w.category, PluginWarning)]  # warned once, not on every lookup
     assert explanation.method == "grad_x_input"
     assert len(explanation.targets[0].token_scores) == len(explanation.tokens)
 
@@ -316,7 +319,7 @@ def test_plugin_that_fails_to_import_warns_and_builtins_still_work(tmp_path, mon
     assert "broken-plugin 1.0" in message
     assert error_text in message
     assert pm.get_plugin("broken") is None
-    entries = attrix.registry().entries
+    entries = attrix.get_registry().entries
     for kind, name in BUILTINS:
         assert name in entries[kind]
         assert entries[kind][name].plugin == BUILTINS[kind, name]
@@ -339,10 +342,10 @@ def test_entry_point_plugin_records_its_distribution(tmp_path, monkeypatch, fres
     monkeypatch.syspath_prepend(str(tmp_path))
     pm = attrix.manager.plugin_manager()
     assert pm.get_plugin("good") is sys.modules["good_plugin_mod"]
-    entry = attrix.registry().get("backend", "test_entry_point_backend")
+    entry = attrix.get_registry().get("backend", "test_entry_point_backend")
     assert (entry.plugin, entry.distribution, entry.version) == ("good", "good-plugin", "2.5.1")
     assert entry.description == "Gradient times input under another name."
-    assert attrix.registry().get("backend", "layer_ig").distribution == "attrix"
+    assert attrix.get_registry().get("backend", "layer_ig").distribution == "attrix"
 
 
 def test_blocked_entry_point_plugin_is_not_loaded(tmp_path, monkeypatch, fresh_manager):
@@ -403,3 +406,32 @@ def test_plugins_json_as_a_command(tmp_path):
     result = subprocess.run([*command, "plugins", "--json"], capture_output=True, text=True, cwd=tmp_path, timeout=120)
     assert result.returncode == 0, result.stderr
     check_builtin_listing(json.loads(result.stdout))
+
+
+class HalfwayPlugin:
+    """Registers one backend, then fails: neither stays registered."""
+
+    @attrix.hookimpl
+    def register_backends(self, register):
+        register(type("HalfwayBackend", (attrix.Backend,), {"name": "halfway", "attribute": lambda self, problem: None}))
+        raise RuntimeError("failed after registering")
+
+
+class NotABackendPlugin:
+    """Registers something that is not a backend class."""
+
+    @attrix.hookimpl
+    def register_backends(self, register):
+        register(int, name="integer")
+
+
+@pytest.mark.parametrize("plugin, name, message", [
+    (HalfwayPlugin(), "halfway", "failed after registering"),
+    (NotABackendPlugin(), "integer", "must be a subclass of attrix.Backend"),
+])
+def test_a_failing_registration_leaves_nothing_behind(plugins, plugin, name, message):
+    plugins(plugin, f"{name}-plugin")
+    with pytest.warns(PluginWarning, match=message):
+        entries = attrix.get_registry().entries
+    assert name not in entries["backend"]
+    assert "layer_ig" in entries["backend"]

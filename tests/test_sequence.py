@@ -176,7 +176,7 @@ def test_unknown_option_values_are_refused(bert):
         ({"baseline": "zero"}, "valid: <token id>, mask, pad, unk"),
         ({"n_steps": 0}, "n_steps must be a positive integer"),
         ({"method": "simpson"}, "valid: gausslegendre"),
-        ({"steps": 3}, "unknown option steps .* valid options: .*n_steps"),
+        ({"steps": 3}, "unknown option 'steps' for task 'sequence' and backend 'layer_ig'; valid: .*n_steps"),
     ):
         with pytest.raises(attrix.AttrixError, match=message):
             attrix.Explainer(model, tokenizer, **options)

@@ -275,5 +275,5 @@ def test_plugins_lists_the_third_party_entries_beside_the_builtins(outputs):
 def test_plugin_is_not_visible_without_its_path():
     import attrix
 
-    assert "saliency" not in attrix.registry().entries["backend"]
-    assert "sequence_logit" not in attrix.registry().entries["task"]
+    assert "saliency" not in attrix.get_registry().entries["backend"]
+    assert "sequence_logit" not in attrix.get_registry().entries["task"]
