@@ -1,0 +1,70 @@
+"""The ``attrix`` command line and loading models by path."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+import attrix
+from attrix.cli import main
+from attrix.loading import ModelLoadError
+from tiny_models import save
+
+
+@pytest.fixture(scope="module")
+def model_dir(tmp_path_factory):
+    return save("bert", tmp_path_factory.mktemp("model") / "bert", seed=11)
+
+
+def test_explain_prints_the_prediction_and_top_words(model_dir, capsys):
+    assert main(["explain", "--model", str(model_dir), "--n-steps", "8", "--top", "3", "i love this movie"]) == 0
+    printed = capsys.readouterr().out
+    expected = attrix.Explainer(str(model_dir), n_steps=8)("i love this movie")
+    assert f"predicted {expected.predicted_label} ({expected.probabilities[expected.predicted_label]:.3f})" in printed
+    words = ", ".join(f"{word} {score:+.3f}" for word, score in expected.top_words(3))
+    assert f"toward {expected.predicted_label}: {words}" in printed
+
+
+def test_explain_json_is_an_explanation(model_dir, capsys):
+    assert main(["explain", "--model", str(model_dir), "--n-steps", "4", "--target", "0", "--json", "the food was awful"]) == 0
+    explanation = attrix.Explanation.from_json(capsys.readouterr().out)
+    assert explanation.target().index == 0 and explanation.inputs == {"text": "the food was awful"}
+    assert explanation.settings["n_steps"] == 4
+
+
+@pytest.mark.parametrize("arguments, message", [
+    (["explain", "--model", "MODEL", ""], "error: text is empty"),
+    (["explain", "--model", "MODEL", "--target", "HAPPY", "fine"], "error: unknown label 'HAPPY'; valid: NEGATIVE, POSITIVE"),
+    (["explain", "--model", "MODEL", "--backend", "shap", "fine"], "error: unknown backend 'shap'; valid: grad_x_input, ig, layer_ig"),
+    (["explain", "--model", "/nonexistent/model", "fine"], "error: could not load a model from '/nonexistent/model'"),
+])
+def test_refused_input_exits_1_with_the_reason(model_dir, capsys, arguments, message):
+    arguments = [str(model_dir) if a == "MODEL" else a for a in arguments]
+    assert main(arguments) == 1
+    assert message in capsys.readouterr().err
+
+
+def test_bad_usage_exits_2():
+    result = subprocess.run([sys.executable, "-m", "attrix.cli", "explain"], capture_output=True, text=True)
+    assert result.returncode == 2 and "the following arguments are required: text" in result.stderr
+
+
+def test_help_lists_the_commands():
+    result = subprocess.run([sys.executable, "-m", "attrix.cli", "--help"], capture_output=True, text=True)
+    assert result.returncode == 0
+    for command in ("plugins", "explain", "demo"):
+        assert command in result.stdout
+
+
+def test_model_path_with_a_head_that_does_not_fit(tmp_path):
+    token_model = save("bert", tmp_path / "token", head="token", num_labels=3)
+    with pytest.raises(attrix.TaskMismatchError, match="task 'sequence' .* BertForTokenClassification"):
+        attrix.Explainer(str(token_model), task="sequence")
+
+
+def test_missing_model_path_is_a_clear_error(tmp_path):
+    with pytest.raises(ModelLoadError, match="give a local directory with config.json or a Hub id"):
+        attrix.Explainer(str(tmp_path / "missing"))
