@@ -5,14 +5,14 @@ from __future__ import annotations
 import torch
 from captum.attr import InputXGradient
 
-from attrix.backend import Attributions, Backend
+from attrix.backends.captum_backend import CaptumBackend
 from attrix.engine import path_attributions
 from attrix.hookspecs import hookimpl
 from attrix.points import InputPoint
 from attrix.problem import Problem
 
 
-class GradientXInput(Backend):
+class GradientXInput(CaptumBackend):
     """Gradient times input on input embeddings or pixels (captum's InputXGradient): one pass, no steps.
 
     Its convergence delta measures how far the scores miss f(x) − f(baseline); no guarantee bounds it.
@@ -20,17 +20,15 @@ class GradientXInput(Backend):
 
     name = "grad_x_input"
 
-    def attribute(self, problem: Problem) -> Attributions:
-        point = InputPoint()
-        end, start = point.values(problem)
-        if problem.n_targets == 1:
-            forward, rest = point.captum_forward(problem)
-            values = InputXGradient(forward).attribute(
-                end.clone().requires_grad_(True), target=problem.targets[:, 0].tolist(), additional_forward_args=rest
-            ).unsqueeze(1)
-        else:
-            values = path_attributions(point, problem, end, torch.zeros_like(end), [1.0], [1.0])
-        return Attributions.measured(values, point, problem, end, start)
+    def point(self, problem: Problem) -> InputPoint:
+        return InputPoint()
+
+    def captum(self, problem: Problem, point: InputPoint, end: torch.Tensor, start: torch.Tensor, targets: list[int]) -> torch.Tensor:
+        forward, rest = point.captum_forward(problem)
+        return InputXGradient(forward).attribute(end.clone().requires_grad_(True), target=targets, additional_forward_args=rest)
+
+    def shared(self, problem: Problem, point: InputPoint, end: torch.Tensor, start: torch.Tensor) -> torch.Tensor:
+        return path_attributions(point, problem, end, torch.zeros_like(end), [1.0], [1.0])
 
 
 @hookimpl

@@ -2,44 +2,33 @@
 
 from __future__ import annotations
 
+import torch
 from captum.attr import LayerIntegratedGradients
 
-from attrix.backend import Attributions, Backend
-from attrix.backends.integration import check_integration_options, integration_steps
-from attrix.engine import path_attributions
+from attrix.backends.integration import PathIntegralBackend
 from attrix.hookspecs import hookimpl
 from attrix.points import LayerPoint
 from attrix.problem import Problem
 
 
-class LayerIntegratedGradientsBackend(Backend):
+class LayerIntegratedGradientsBackend(PathIntegralBackend):
     """Integrated gradients at a layer's output (captum's LayerIntegratedGradients); the default."""
 
     name = "layer_ig"
 
-    def __init__(self, *, n_steps: int = 50, method: str = "gausslegendre", internal_batch_size: int | None = None) -> None:
-        check_integration_options(method, n_steps, internal_batch_size)
-        self.n_steps, self.method, self.internal_batch_size = n_steps, method, internal_batch_size
+    def point(self, problem: Problem) -> LayerPoint:
+        return LayerPoint(problem.layer)
 
-    def attribute(self, problem: Problem) -> Attributions:
-        point = LayerPoint(problem.layer)
-        end, start = point.values(problem)
-        if problem.n_targets == 1:
-            keys = list(problem.inputs)
-            values = LayerIntegratedGradients(
-                lambda *tensors: problem.forward(**dict(zip(keys, tensors))), problem.layer
-            ).attribute(
-                tuple(problem.inputs[key] for key in keys),
-                baselines=tuple(problem.baselines[key] for key in keys),
-                target=problem.targets[:, 0].tolist(),
-                n_steps=self.n_steps,
-                method=self.method,
-                internal_batch_size=self.internal_batch_size,
-            ).unsqueeze(1)
-        else:
-            alphas, weights = integration_steps(self.method, self.n_steps)
-            values = path_attributions(point, problem, end, start, alphas, weights, self.internal_batch_size)
-        return Attributions.measured(values, point, problem, end, start)
+    def captum(self, problem: Problem, point: LayerPoint, end: torch.Tensor, start: torch.Tensor, targets: list[int]) -> torch.Tensor:
+        keys = list(problem.inputs)
+        return LayerIntegratedGradients(lambda *tensors: problem.forward(**dict(zip(keys, tensors))), problem.layer).attribute(
+            tuple(problem.inputs[key] for key in keys),
+            baselines=tuple(problem.baselines[key] for key in keys),
+            target=targets,
+            n_steps=self.n_steps,
+            method=self.method,
+            internal_batch_size=self.internal_batch_size,
+        )
 
 
 @hookimpl
