@@ -10,6 +10,7 @@ from attrix.problem import InputEmbedding, Problem
 from attrix.registry import create, get_registry
 from attrix.renderer import Renderer
 from attrix.task import Prepared, Task
+from attrix.text_task import TextTask
 
 __all__ = [
     "AttrixError",
@@ -27,6 +28,7 @@ __all__ = [
     "TargetAttribution",
     "Task",
     "TaskMismatchError",
+    "TextTask",
     "UnknownNameError",
     "Word",
     "hookimpl",
