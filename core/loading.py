@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
+from contextlib import contextmanager
+from typing import Any, Iterator
 
 from transformers import AutoConfig, AutoProcessor, AutoTokenizer, PretrainedConfig, PreTrainedModel
+from transformers.utils import logging as transformers_logging
 
 from attrix.errors import AttrixError, TaskMismatchError
 from attrix.registry import Entry, get_registry
@@ -44,6 +46,22 @@ def choose_task(task: str, architecture: str, config: PretrainedConfig) -> Entry
     )
 
 
+@contextmanager
+def quiet_transformers(*, keep_warnings: bool = False) -> Iterator[None]:
+    """Hide transformers' progress bars, and its load reports and warnings unless ``keep_warnings``, then restore them."""
+    verbosity = transformers_logging.get_verbosity()
+    bars = transformers_logging.is_progress_bar_enabled()
+    if not keep_warnings:
+        transformers_logging.set_verbosity_error()
+    transformers_logging.disable_progress_bar()
+    try:
+        yield
+    finally:
+        transformers_logging.set_verbosity(verbosity)
+        if bars:
+            transformers_logging.enable_progress_bar()
+
+
 def load_config(name: str) -> PretrainedConfig:
     """The config of a local directory or Hub id, with a clear error when it cannot be read."""
     try:
@@ -55,7 +73,8 @@ def load_config(name: str) -> PretrainedConfig:
 def load_model(name: str, task: Entry) -> PreTrainedModel:
     """The model at ``name`` with the head ``task`` needs."""
     try:
-        return task.obj.auto_model.from_pretrained(name)
+        with quiet_transformers(keep_warnings=True):
+            return task.obj.auto_model.from_pretrained(name)
     except (OSError, ValueError) as error:
         raise ModelLoadError(f"could not load the {task.name} model {name!r}: {error}") from None
 

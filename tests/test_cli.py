@@ -68,3 +68,20 @@ def test_model_path_with_a_head_that_does_not_fit(tmp_path):
 def test_missing_model_path_is_a_clear_error(tmp_path):
     with pytest.raises(ModelLoadError, match="give a local directory with config.json or a Hub id"):
         attrix.Explainer(str(tmp_path / "missing"))
+
+
+def test_demo_explains_with_the_embedded_model_and_writes_json(default_model_dir_fixture, tmp_path, capsys):
+    from attrix.cli import DEMO_TEXTS
+    from attrix.renderers.json import read_json
+
+    assert main(["demo", "--out", str(tmp_path / "out"), "--top", "2"]) == 0
+    printed = capsys.readouterr().out
+    explanations = read_json((tmp_path / "out" / "explanations.json").read_text())
+    assert [e.inputs["text"] for e in explanations] == list(DEMO_TEXTS)
+    assert explanations[1].predicted_label == "NEGATIVE" and explanations[1].top_words(1)[0][0] == "awful"
+    assert "toward NEGATIVE: awful" in printed and f"wrote {len(DEMO_TEXTS)} explanations" in printed
+
+
+def test_explain_without_model_uses_the_embedded_model(default_model_dir_fixture, capsys):
+    assert main(["explain", "I love this movie, it is wonderful"]) == 0
+    assert "predicted POSITIVE" in capsys.readouterr().out
