@@ -53,7 +53,7 @@ def _parser() -> argparse.ArgumentParser:
 def _add_model_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--model", help="model directory or Hub id (default: the embedded sentiment model)")
     parser.add_argument("--task", default="auto", help="task name (default: auto, from the model's head)")
-    parser.add_argument("--backend", default="layer_ig", help="attribution backend (default: layer_ig)")
+    parser.add_argument("--backend", help="attribution backend (default: the task's, layer_ig for text)")
     parser.add_argument("--target", help="label name or index to explain (default: the predicted label)")
     parser.add_argument("--n-steps", type=int, help="integration steps, for the backends that take them")
     parser.add_argument("--top", type=int, default=5, help="how many words to print (default: 5)")

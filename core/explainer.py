@@ -32,7 +32,8 @@ def frozen_parameters(model: nn.Module) -> Iterator[None]:
 class Explainer:
     """Explains a model's predictions: call it with one input for an ``Explanation``, a list for a list.
 
-    ``model`` is a loaded model or a local directory / Hub id; ``task="auto"`` picks the task from its head.
+    ``model`` is a loaded model or a local directory / Hub id; ``task="auto"`` picks the task from its head,
+    and ``backend=None`` the task's default backend (``layer_ig`` for text).
     Other keyword options go to the task or the backend, whichever declares them.
     """
 
@@ -41,7 +42,7 @@ class Explainer:
         model: PreTrainedModel | str,
         tokenizer: Any = None,
         task: str = "auto",
-        backend: str = "layer_ig",
+        backend: str | None = None,
         *,
         batch_size: int = 8,
         **options: Any,
@@ -57,6 +58,7 @@ class Explainer:
             raise InputError("a loaded model needs its tokenizer or processor: Explainer(model, tokenizer)")
         if not isinstance(batch_size, int) or batch_size < 1:
             raise InputError(f"batch_size must be a positive integer, got {batch_size!r}")
+        backend = backend or task_entry.obj.default_backend
         backend_entry = get_registry().get("backend", backend)
         task_options = {k: v for k, v in options.items() if k in options_of(task_entry.obj)}
         backend_options = {k: v for k, v in options.items() if k not in task_options}

@@ -33,6 +33,10 @@ class TargetAttribution:
     score: float
     baseline_score: float
     delta: float
+    position: int | None = None
+    """The token position this target is about (a NER token, a QA start or end), if any."""
+    array: list[Any] | None = None
+    """The raw attributions where they are not per token: pixels as ``[channels][height][width]``."""
 
     @property
     def total(self) -> float:
@@ -55,6 +59,8 @@ class Explanation:
     method: str
     settings: dict[str, Any] = field(default_factory=dict)
     word_aggregation: str = "sum"
+    details: dict[str, Any] = field(default_factory=dict)
+    """What a task adds beyond the common fields (a QA answer span, NER entities, ...); JSON-ready."""
 
     def target(self, label: str | int | None = None) -> TargetAttribution:
         """The attributions toward ``label`` (a name or output index); the first target by default."""

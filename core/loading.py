@@ -26,23 +26,26 @@ def architecture_of(model: PreTrainedModel | PretrainedConfig) -> str:
 def choose_task(task: str, architecture: str, config: PretrainedConfig) -> Entry:
     """The registered task ``task`` names, or for ``"auto"`` the one task that fits the model's head."""
     tasks = get_registry().entries["task"]
-    fitting = [entry for entry in tasks.values() if entry.obj.accepts(architecture, config)]
+    fitting = [entry.name for entry in tasks.values() if entry.obj.accepts(architecture, config)]
     if task != "auto":
         chosen = get_registry().get("task", task)
-        if chosen not in fitting:
+        if chosen.name not in fitting:
             raise TaskMismatchError(
                 f"task {task!r} explains models with a head ending in {', '.join(chosen.obj.heads)}, "
                 f"but the model is {architecture}; "
-                + (f"tasks that fit it: {', '.join(e.name for e in fitting)}" if fitting else "no registered task fits it")
+                + (f"tasks that fit it: {', '.join(fitting)}" if fitting else "no registered task fits it")
             )
         return chosen
-    if len(fitting) == 1:
-        return fitting[0]
-    if not fitting:
+    automatic = [entry for entry in tasks.values() if entry.obj.auto_fits(architecture, config)]
+    if len(automatic) == 1:
+        return automatic[0]
+    if not automatic:
+        if fitting:
+            raise TaskMismatchError(f"{architecture} needs a task named explicitly: task= one of {', '.join(fitting)}")
         heads = "; ".join(f"{e.name}: {', '.join(e.obj.heads)}" for e in tasks.values())
         raise TaskMismatchError(f"no registered task explains {architecture}; the tasks and the heads they take are {heads}")
     raise TaskMismatchError(
-        f"several tasks fit {architecture}: {', '.join(e.name for e in fitting)}; pass task= one of them"
+        f"several tasks fit {architecture}: {', '.join(e.name for e in automatic)}; pass task= one of them"
     )
 
 

@@ -34,6 +34,8 @@ class Task(ABC):
     """Model class-name endings this task explains, e.g. ``"ForSequenceClassification"``."""
     auto_model: ClassVar[Any] = None
     """The ``transformers`` auto class that loads a checkpoint for this task."""
+    default_backend: ClassVar[str] = "layer_ig"
+    """The backend used when the user names none."""
 
     def __init__(self, model: PreTrainedModel, processor: Any) -> None:
         self.model = model.eval()
@@ -43,6 +45,11 @@ class Task(ABC):
     def accepts(cls, architecture: str, config: PretrainedConfig) -> bool:
         """Whether a model of class ``architecture`` with ``config`` fits this task."""
         return architecture.endswith(cls.heads)
+
+    @classmethod
+    def auto_fits(cls, architecture: str, config: PretrainedConfig) -> bool:
+        """Whether ``task="auto"`` should pick this task for such a model; tasks needing special inputs say no."""
+        return cls.accepts(architecture, config)
 
     def settings(self) -> dict[str, Any]:
         """The task options in force, recorded in every explanation."""

@@ -1,0 +1,1 @@
+"""Drop-in replacements for the explainer classes of transformers-interpret 0.10.0."""
