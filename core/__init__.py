@@ -1,6 +1,7 @@
 """attrix: explain Hugging Face transformers models with feature attributions, through plugins."""
 
 from attrix.backend import Attributions, Backend
+from attrix.compat import SequenceClassificationExplainer
 from attrix.errors import AttrixError, InputError, InputTypeError, PluginClashError, TaskMismatchError, UnknownNameError
 from attrix.explainer import Explainer
 from attrix.explanation import Explanation, TargetAttribution, Word
@@ -25,6 +26,7 @@ __all__ = [
     "Prepared",
     "Problem",
     "Renderer",
+    "SequenceClassificationExplainer",
     "TargetAttribution",
     "Task",
     "TaskMismatchError",

@@ -88,6 +88,12 @@ class Explanation:
         """The ``k`` words that push hardest toward ``label``, largest score first."""
         return sorted(self.word_attributions(label), key=lambda pair: pair[1], reverse=True)[:k]
 
+    def _repr_html_(self) -> str:
+        """The explanation drawn by the html renderer, for notebooks."""
+        from attrix.renderers.html import HtmlRenderer
+
+        return HtmlRenderer(index=False).render([self])
+
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict, tagged with the schema version."""
         return {"schema_version": SCHEMA_VERSION, **asdict(self)}

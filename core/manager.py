@@ -20,6 +20,7 @@ BUILTIN_PLUGINS = (
     "attrix.backends.ig",
     "attrix.backends.grad_x_input",
     "attrix.renderers.json",
+    "attrix.renderers.html",
 )
 
 

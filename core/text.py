@@ -70,8 +70,9 @@ def encode(
     texts: Sequence[str],
     pairs: Sequence[str] | None,
     limit: int | None,
+    truncation: str = "longest_first",
 ) -> BatchEncoding:
-    """Tokenize as the model is used, padded to a batch; a text over ``limit`` tokens is truncated with a warning."""
+    """Tokenize as the model is used, padded to a batch; a text over ``limit`` tokens is truncated (by ``truncation``) with a warning."""
     arguments = (list(texts),) if pairs is None else (list(texts), list(pairs))
     if limit is not None:
         for number, ids in enumerate(tokenizer(*arguments)["input_ids"]):
@@ -85,7 +86,7 @@ def encode(
     return tokenizer(
         *arguments,
         padding=True,
-        truncation=limit is not None,
+        truncation=truncation if limit is not None else False,
         max_length=limit,
         return_tensors="pt",
         return_offsets_mapping=True,

@@ -90,9 +90,11 @@ class TextTask(Task):
     def scores(self, **inputs: torch.Tensor) -> torch.Tensor:
         """The model's scores for ``inputs``, ``[batch, n_outputs]``: what targets index into."""
 
-    def encode(self, texts: Sequence[str], pairs: Sequence[str] | None = None) -> tuple[BatchEncoding, Inputs, Inputs]:
+    def encode(
+        self, texts: Sequence[str], pairs: Sequence[str] | None = None, truncation: str = "longest_first"
+    ) -> tuple[BatchEncoding, Inputs, Inputs]:
         """The encoding of a batch, the model inputs it gives and their baseline (special tokens kept, the rest replaced)."""
-        encoding = encode(self.tokenizer, texts, pairs, self.limit)
+        encoding = encode(self.tokenizer, texts, pairs, self.limit, truncation)
         inputs = {key: encoding[key] for key in self.tokenizer.model_input_names if key in encoding}
         kept = encoding["special_tokens_mask"].bool()
         baselines = dict(inputs, input_ids=torch.where(kept, inputs["input_ids"], self.baseline_id))

@@ -1,5 +1,6 @@
 """Built-in renderers."""
 
+from attrix.renderers.html import HtmlRenderer
 from attrix.renderers.json import JsonRenderer
 
-__all__ = ["JsonRenderer"]
+__all__ = ["HtmlRenderer", "JsonRenderer"]

@@ -1,1 +1,5 @@
 """Drop-in replacements for the explainer classes of transformers-interpret 0.10.0."""
+
+from attrix.compat.sequence import SequenceClassificationExplainer
+
+__all__ = ["SequenceClassificationExplainer"]

@@ -1,0 +1,62 @@
+"""What the drop-in classes return beside scores: normalised attributions and written HTML."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Sequence
+
+import torch
+
+from attrix.explanation import Explanation, TargetAttribution
+
+
+def normalised(scores: Sequence[float]) -> torch.Tensor:
+    """Scores divided by their L2 norm, as transformers-interpret normalises them (zeros stay zeros)."""
+    tensor = torch.tensor(list(scores), dtype=torch.float64)
+    norm = torch.linalg.vector_norm(tensor)
+    return tensor / norm if norm > 0 else tensor
+
+
+def clean_token(token: str) -> str:
+    """A token as transformers-interpret shows it: without the byte-level space marker."""
+    return token.replace("Ġ", "")
+
+
+@dataclass
+class LegacyAttributions:
+    """The ``attributions`` attribute of transformers-interpret's explainers: normalised sums and the delta."""
+
+    word_attributions: list[tuple[str, float]]
+    attributions_sum: torch.Tensor
+    delta: torch.Tensor
+
+    @classmethod
+    def of(cls, tokens: Sequence[str], target: TargetAttribution, sign: float = 1.0) -> "LegacyAttributions":
+        """The legacy view of one target's token scores, optionally with the sign flipped."""
+        scores = normalised(target.token_scores) * sign
+        pairs = [(clean_token(token), float(score)) for token, score in zip(tokens, scores)]
+        return cls(pairs, scores, torch.tensor([target.delta], dtype=torch.float64))
+
+
+class HTML:
+    """Rendered HTML: ``.data`` holds the page; notebooks show it inline."""
+
+    def __init__(self, data: str) -> None:
+        self.data = data
+
+    def _repr_html_(self) -> str:
+        return self.data
+
+
+def visualize(explanations: Sequence[Explanation], html_filepath: str | Path | None) -> HTML:
+    """Draw ``explanations`` with the html renderer, writing them to ``html_filepath`` (``.html`` added) if given."""
+    from attrix.renderers.html import HtmlRenderer
+
+    renderer = HtmlRenderer(index=len(explanations) > 1)
+    page = HTML(renderer.render(explanations))
+    if html_filepath:
+        path = Path(html_filepath)
+        path = path if path.suffix == ".html" else path.with_name(path.name + ".html")
+        renderer.write(explanations, path)
+    return page
