@@ -91,8 +91,9 @@ def _pieces(explanation: Explanation, target: TargetAttribution) -> str:
 
 def _piece(text: str, score: float, bound: float) -> str:
     label = f"{score:+.4f}"
+    ink = "#fff" if bound > 0 and abs(score) > 0.6 * bound else "#222"
     return (
-        f'<span class="piece" style="background: {css_color(score, bound)}" title="{label}" '
+        f'<span class="piece" style="background: {css_color(score, bound)}; color: {ink}" title="{label}" '
         f'data-score="{label}">{escape(text)}</span> '
     )
 
