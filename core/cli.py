@@ -98,13 +98,15 @@ def _explain(arguments: argparse.Namespace) -> int:
 
 
 def _demo(arguments: argparse.Namespace) -> int:
+    from attrix.renderers.html import HtmlRenderer
     from attrix.renderers.json import JsonRenderer
 
     explanations = _explainer(arguments)(list(DEMO_TEXTS), target=_target(arguments))
     for explanation in explanations:
         print(summary(explanation, arguments.top), end="\n\n")
-    path = JsonRenderer().write(explanations, arguments.out / "explanations.json")
-    print(f"wrote {len(explanations)} explanations to {path}")
+    for renderer in (JsonRenderer(), HtmlRenderer(title="attrix demo")):
+        path = renderer.write(explanations, arguments.out / f"explanations{renderer.suffix}")
+        print(f"wrote {len(explanations)} explanations to {path}")
     return 0
 
 

@@ -80,6 +80,8 @@ def test_demo_explains_with_the_embedded_model_and_writes_json(default_model_dir
     assert [e.inputs["text"] for e in explanations] == list(DEMO_TEXTS)
     assert explanations[1].predicted_label == "NEGATIVE" and explanations[1].top_words(1)[0][0] == "awful"
     assert "toward NEGATIVE: awful" in printed and f"wrote {len(DEMO_TEXTS)} explanations" in printed
+    page = (tmp_path / "out" / "explanations.html").read_text()
+    assert all(f'id="explanation-{n}"' in page for n in range(len(DEMO_TEXTS)))
 
 
 def test_explain_without_model_uses_the_embedded_model(default_model_dir_fixture, capsys):
