@@ -1,28 +1,67 @@
-"""``ig``: integrated gradients on the model's continuous input (input embeddings or pixels)."""
+"""``ig``: integrated gradients on the model's continuous input (input embeddings or pixels), optionally smoothed."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import torch
-from captum.attr import IntegratedGradients
+from captum.attr import IntegratedGradients, NoiseTunnel
 
 from attrix.backends.integration import PathIntegralBackend
+from attrix.errors import InputError, UnknownNameError
 from attrix.hookspecs import hookimpl
 from attrix.points import InputPoint
 from attrix.problem import Problem
 
+NOISE_TUNNELS = ("smoothgrad", "smoothgrad_sq", "vargrad")
+NOISE_TUNNEL_OPTIONS = ("noise_tunnel", "nt_samples", "nt_stdevs")
+
 
 class IntegratedGradientsBackend(PathIntegralBackend):
-    """Integrated gradients on input embeddings or pixels (captum's IntegratedGradients)."""
+    """Integrated gradients on input embeddings or pixels (captum's IntegratedGradients).
+
+    ``noise_tunnel="smoothgrad" | "smoothgrad_sq" | "vargrad"`` wraps it in captum's NoiseTunnel: ``nt_samples``
+    noisy copies of each input (Gaussian noise of standard deviation ``nt_stdevs``, in the units of the embeddings
+    or ``pixel_values``), their attributions averaged (or squared and averaged, or their variance). Each target is
+    then one NoiseTunnel call of its own, in order, each drawing its own noise from torch's global generator; the
+    convergence delta still measures the sum against f(x) − f(baseline), which smoothing does not preserve.
+    """
 
     name = "ig"
+
+    def __init__(
+        self,
+        *,
+        n_steps: int = 50,
+        method: str = "gausslegendre",
+        internal_batch_size: int | None = None,
+        noise_tunnel: str | None = None,
+        nt_samples: int = 5,
+        nt_stdevs: float = 1.0,
+    ) -> None:
+        super().__init__(n_steps=n_steps, method=method, internal_batch_size=internal_batch_size)
+        if noise_tunnel is not None and noise_tunnel not in NOISE_TUNNELS:
+            raise UnknownNameError("noise_tunnel", noise_tunnel, [*NOISE_TUNNELS, None])
+        if not isinstance(nt_samples, int) or isinstance(nt_samples, bool) or nt_samples < 1:
+            raise InputError(f"nt_samples must be a positive integer, got {nt_samples!r}")
+        if not isinstance(nt_stdevs, (int, float)) or isinstance(nt_stdevs, bool) or not nt_stdevs > 0:
+            raise InputError(f"nt_stdevs must be a positive number, got {nt_stdevs!r}")
+        self.noise_tunnel, self.nt_samples, self.nt_stdevs = noise_tunnel, nt_samples, float(nt_stdevs)
+
+    def settings(self) -> dict[str, Any]:
+        """The options in force; the noise-tunnel ones only when it is on."""
+        settings = super().settings()
+        if self.noise_tunnel is None:
+            for key in NOISE_TUNNEL_OPTIONS:
+                del settings[key]
+        return settings
 
     def point(self, problem: Problem) -> InputPoint:
         return InputPoint()
 
     def captum(self, problem: Problem, point: InputPoint, end: torch.Tensor, start: torch.Tensor, targets: list[int]) -> torch.Tensor:
         forward, rest = point.captum_forward(problem)
-        return IntegratedGradients(forward).attribute(
-            end,
+        options = dict(
             baselines=start,
             target=targets,
             additional_forward_args=rest,
@@ -30,6 +69,17 @@ class IntegratedGradientsBackend(PathIntegralBackend):
             method=self.method,
             internal_batch_size=self.internal_batch_size,
         )
+        if self.noise_tunnel is None:
+            return IntegratedGradients(forward).attribute(end, **options)
+        return NoiseTunnel(IntegratedGradients(forward)).attribute(
+            end, nt_type=self.noise_tunnel, nt_samples=self.nt_samples, stdevs=self.nt_stdevs, **options
+        )
+
+    def shared(self, problem: Problem, point: InputPoint, end: torch.Tensor, start: torch.Tensor) -> torch.Tensor:
+        if self.noise_tunnel is None:
+            return super().shared(problem, point, end, start)
+        columns = [self.captum(problem, point, end, start, problem.targets[:, column].tolist()) for column in range(problem.n_targets)]
+        return torch.stack(columns, dim=1)
 
 
 @hookimpl

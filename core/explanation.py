@@ -6,6 +6,8 @@ import json
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+import numpy as np
+
 from attrix.errors import UnknownNameError
 
 SCHEMA_VERSION = 1
@@ -40,8 +42,10 @@ class TargetAttribution:
 
     @property
     def total(self) -> float:
-        """The sum of the token scores: f(x) − f(baseline) up to the delta."""
-        return sum(self.token_scores)
+        """The sum of the attributions (token scores, or the array): f(x) − f(baseline) up to the delta."""
+        if self.token_scores or self.array is None:
+            return sum(self.token_scores)
+        return float(np.asarray(self.array, dtype=np.float64).sum())
 
 
 @dataclass
