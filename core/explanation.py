@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from attrix.errors import UnknownNameError
+from attrix.errors import InputError, UnknownNameError
 
 SCHEMA_VERSION = 1
 
@@ -69,6 +69,8 @@ class Explanation:
     def target(self, label: str | int | None = None) -> TargetAttribution:
         """The attributions toward ``label`` (a name or output index); the first target by default."""
         if label is None:
+            if not self.targets:
+                raise InputError("this explanation has no targets: every position was ignored or none was asked for")
             return self.targets[0]
         for candidate in self.targets:
             if label in (candidate.label, candidate.index):
@@ -78,7 +80,7 @@ class Explanation:
     @property
     def delta(self) -> float:
         """The convergence delta of the first target."""
-        return self.targets[0].delta
+        return self.target().delta
 
     def token_attributions(self, label: str | int | None = None) -> list[tuple[str, float]]:
         """(token, score) pairs toward ``label``, special tokens included."""

@@ -1,0 +1,168 @@
+"""``qa``: extractive question answering, the predicted answer's start and end explained toward their logits."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import torch
+from transformers import AutoModelForQuestionAnswering, BatchEncoding, PreTrainedModel, PreTrainedTokenizerBase
+
+from attrix.backend import Attributions
+from attrix.errors import InputError, InputTypeError
+from attrix.explanation import Explanation
+from attrix.hookspecs import hookimpl
+from attrix.plugins.span_decoding import best_span, span_probabilities
+from attrix.targets import Target, resolve_targets
+from attrix.task import Prepared
+from attrix.text import check_text
+from attrix.text_task import TextTask
+
+KEYS = ("question", "context")
+ENDS = {0: "start", 1: "end"}
+CONTEXT = 1
+"""The sequence id of the context: the question is encoded first."""
+
+
+@dataclass(frozen=True)
+class Answer:
+    """The decoded answer of one input: its first and last token (padded positions) and its characters in the context."""
+
+    first: int
+    last: int
+    start: int
+    end: int
+    text: str
+    start_probability: float
+    end_probability: float
+
+
+def question_and_context(item: Any) -> tuple[Any, Any]:
+    """The question and context of a ``(question, context)`` tuple or a ``{"question", "context"}`` dict."""
+    if isinstance(item, dict):
+        if sorted(item) != sorted(KEYS):
+            raise InputError(f"a qa input dict needs exactly the keys 'question' and 'context', got {sorted(map(str, item))}")
+        return item["question"], item["context"]
+    if isinstance(item, tuple) and len(item) == 2:
+        return item
+    raise InputTypeError(
+        f"a qa input is a (question, context) tuple or a dict with keys 'question' and 'context', "
+        f"got {type(item).__name__} {item!r:.80}"
+    )
+
+
+class QuestionAnswering(TextTask):
+    """Extractive question answering: which words make the model start and end its answer where it does.
+
+    Inputs are ``(question, context)`` tuples or ``{"question": ..., "context": ...}`` dicts, encoded as the
+    tokenizer's pair (a long context is truncated, never the question). The answer is the best span by SQuAD
+    decoding (the largest start + end logit over context spans of at most ``max_answer_len`` tokens), and its
+    start and end are explained toward their logits (as transformers-interpret does), both from one problem whose
+    outputs are the start logits then the end logits. ``target`` is ``"start"``, ``"end"`` or ``"all"`` (default).
+    """
+
+    name = "qa"
+    heads = ("ForQuestionAnswering",)
+    auto_model = AutoModelForQuestionAnswering
+
+    def __init__(
+        self,
+        model: PreTrainedModel,
+        processor: PreTrainedTokenizerBase,
+        *,
+        max_answer_len: int = 15,
+        embedding: Literal["word", "position", "embeddings"] = "word",
+        baseline: str | int = "pad",
+        word_aggregation: Literal["sum", "mean"] = "sum",
+    ) -> None:
+        super().__init__(model, processor, embedding=embedding, baseline=baseline, word_aggregation=word_aggregation)
+        if not isinstance(max_answer_len, int) or isinstance(max_answer_len, bool) or max_answer_len < 1:
+            raise InputError(f"max_answer_len must be a positive integer, got {max_answer_len!r}")
+        self.max_answer_len = max_answer_len
+
+    def check(self, item: Any) -> tuple[str, str]:
+        question, context = question_and_context(item)
+        check_text(question, "question")
+        check_text(context, "context")
+        if not self.tokenizer(context, add_special_tokens=False)["input_ids"]:
+            raise InputError(f"the context {context!r:.80} gives no tokens to answer from")
+        if self.limit is not None:
+            used = len(self.tokenizer(question, add_special_tokens=False)["input_ids"])
+            used += self.tokenizer.num_special_tokens_to_add(pair=True)
+            if used >= self.limit:
+                raise InputError(
+                    f"the question takes {used} of the model's {self.limit} tokens (special tokens included), "
+                    f"leaving none for the context; shorten the question"
+                )
+        return question, context
+
+    def length(self, item: tuple[str, str]) -> int:
+        return len(item[0]) + len(item[1])
+
+    def scores(self, **inputs: torch.Tensor) -> torch.Tensor:
+        """The start logits then the end logits: ``[batch, 2 * seq]``."""
+        output = self.model(**inputs)
+        return torch.cat([output.start_logits, output.end_logits], dim=1)
+
+    def prepare(self, items: list[tuple[str, str]], target: Target) -> Prepared:
+        questions, contexts = [question for question, _ in items], [context for _, context in items]
+        encoding, inputs, baselines = self.encode(questions, contexts, truncation="only_second")
+        logits = self.predict(inputs, baselines)
+        length = inputs["input_ids"].shape[1]
+        answers = [self._answer(encoding, row, logits[row], contexts[row]) for row in range(len(items))]
+        ends = resolve_targets(target, ENDS, [0, 1])
+        targets = torch.tensor([[(answer.first, length + answer.last)[end] for end in ends] for answer in answers])
+        return Prepared(self.problem(inputs, baselines, targets), (items, encoding, answers, ends))
+
+    def _answer(self, encoding: BatchEncoding, row: int, logits: torch.Tensor, context: str) -> Answer:
+        """The best span of row ``row``, widened to whole words as the pipeline reports it (surrounding spaces left out)."""
+        start, end = logits.view(2, -1)
+        in_context = torch.tensor([sequence == CONTEXT for sequence in encoding.sequence_ids(row)])
+        first, last = best_span(start, end, in_context, self.max_answer_len)
+        normalised = in_context.clone()
+        if self.tokenizer.cls_token_id is not None:
+            normalised |= encoding["input_ids"][row] == self.tokenizer.cls_token_id
+        start_probability, end_probability = span_probabilities(start, end, normalised, first, last)
+        begin = encoding.word_to_chars(row, encoding.token_to_word(row, first), sequence_index=CONTEXT).start
+        finish = encoding.word_to_chars(row, encoding.token_to_word(row, last), sequence_index=CONTEXT).end
+        text = context[begin:finish]
+        begin, finish = begin + len(text) - len(text.lstrip()), finish - len(text) + len(text.rstrip())
+        return Answer(first, last, begin, finish, context[begin:finish], start_probability, end_probability)
+
+    def explanations(self, prepared: Prepared, attributions: Attributions, method: str, settings: dict[str, Any]) -> list[Explanation]:
+        items, encoding, answers, ends = prepared.context
+        explanations = []
+        for row, ((question, context), answer) in enumerate(zip(items, answers)):
+            positions, tokens, words = self.tokens_and_words(encoding, row, [question, context])
+            explained = self.target_attributions(attributions, prepared.problem, row, positions, words, [ENDS[e] for e in ends])
+            for target, end in zip(explained, ends):
+                target.position = positions.index((answer.first, answer.last)[end])
+            explanations.append(
+                Explanation(
+                    task=self.name,
+                    model=self.model_name,
+                    inputs={"question": question, "context": context},
+                    tokens=tokens,
+                    words=words,
+                    targets=explained,
+                    predicted_label=answer.text,
+                    probabilities={"start": answer.start_probability, "end": answer.end_probability},
+                    method=method,
+                    settings={**settings, **self.settings()},
+                    word_aggregation=self.word_aggregation,
+                    details={
+                        "answer": answer.text,
+                        "start": answer.start,
+                        "end": answer.end,
+                        "start_token": positions.index(answer.first),
+                        "end_token": positions.index(answer.last),
+                        "score": answer.start_probability * answer.end_probability,
+                    },
+                )
+            )
+        return explanations
+
+
+@hookimpl
+def register_tasks(register):
+    register(QuestionAnswering)
