@@ -16,6 +16,12 @@ ENTRY_POINT_GROUP = "attrix"
 
 BUILTIN_PLUGINS = (
     "attrix.plugins.sequence",
+    "attrix.plugins.pairwise",
+    "attrix.plugins.multilabel",
+    "attrix.plugins.zero_shot",
+    "attrix.plugins.image",
+    "attrix.plugins.qa",
+    "attrix.plugins.token",
     "attrix.backends.layer_ig",
     "attrix.backends.ig",
     "attrix.backends.grad_x_input",

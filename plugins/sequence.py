@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import torch
-from transformers import AutoModelForSequenceClassification
+from transformers import AutoModelForSequenceClassification, PretrainedConfig
 
 from attrix.backend import Attributions
 from attrix.explanation import Explanation
@@ -21,6 +21,11 @@ class SequenceClassification(TextTask):
     name = "sequence"
     heads = ("ForSequenceClassification",)
     auto_model = AutoModelForSequenceClassification
+
+    @classmethod
+    def auto_fits(cls, architecture: str, config: PretrainedConfig) -> bool:
+        """Not for multi-label classifiers, which ``task="auto"`` gives the ``multilabel`` task."""
+        return cls.accepts(architecture, config) and config.problem_type != "multi_label_classification"
 
     @property
     def labels(self) -> dict[int, str]:

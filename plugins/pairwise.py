@@ -1,0 +1,122 @@
+"""``pairwise``: a pair of texts (cross-encoders, NLI), explained toward a class over the words of both."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import replace
+from typing import Any, Literal
+
+import torch
+from transformers import PretrainedConfig, PreTrainedModel, PreTrainedTokenizerBase
+
+from attrix.backend import Attributions
+from attrix.errors import InputError, InputTypeError
+from attrix.explanation import Explanation
+from attrix.hookspecs import hookimpl
+from attrix.plugins.sequence import SequenceClassification
+from attrix.targets import Target, resolve_targets
+from attrix.task import Prepared
+from attrix.text import check_text
+
+PAIR_KEYS = ("text", "text_pair")
+
+
+def check_pair(item: Any) -> tuple[str, str]:
+    """``item`` as ``(text, text_pair)`` if it is a pair of texts; otherwise an error showing the forms accepted."""
+    if isinstance(item, Mapping):
+        if sorted(map(str, item)) != sorted(PAIR_KEYS):
+            raise InputError(
+                f"a pair given as a dict needs exactly the keys 'text' and 'text_pair', got {sorted(map(str, item))}"
+            )
+        pair = (item["text"], item["text_pair"])
+    elif isinstance(item, (tuple, list)) and len(item) == 2:
+        pair = tuple(item)
+    else:
+        hint = "; a single pair given as a list is read as a batch of inputs: give it as a tuple" if isinstance(item, str) else ""
+        raise InputTypeError(
+            f"pairwise explains pairs of texts, (text, text_pair) or {{'text': ..., 'text_pair': ...}}, "
+            f"got {type(item).__name__} {item!r:.80}{hint}"
+        )
+    return check_text(pair[0], "text"), check_text(pair[1], "text_pair")
+
+
+class PairwiseClassification(SequenceClassification):
+    """Text-pair classification: which words of either text push the pair toward a class.
+
+    Each input is ``(text, text_pair)`` or ``{"text": ..., "text_pair": ...}``, encoded as the tokenizer encodes a
+    pair (token types included); ``words`` holds the words of both texts, ``Word.sequence`` saying which.
+    Probabilities are a sigmoid for a single-output cross-encoder, a softmax otherwise. ``flip_sign=True``
+    explains ``1 - p`` instead of ``p``: every attribution negated, showing what pushes the score toward 0 (why
+    two texts are dissimilar); each target's ``score`` and ``baseline_score`` are then ``1 - p`` too.
+    """
+
+    name = "pairwise"
+
+    def __init__(
+        self,
+        model: PreTrainedModel,
+        processor: PreTrainedTokenizerBase,
+        *,
+        flip_sign: bool = False,
+        embedding: Literal["word", "position", "embeddings"] = "word",
+        baseline: str | int = "pad",
+        word_aggregation: Literal["sum", "mean"] = "sum",
+    ) -> None:
+        super().__init__(model, processor, embedding=embedding, baseline=baseline, word_aggregation=word_aggregation)
+        if not isinstance(flip_sign, bool):
+            raise InputTypeError(f"flip_sign must be True or False, got {flip_sign!r}")
+        self.flip_sign = flip_sign
+
+    @classmethod
+    def auto_fits(cls, architecture: str, config: PretrainedConfig) -> bool:
+        return False
+
+    def check(self, item: Any) -> tuple[str, str]:
+        return check_pair(item)
+
+    def length(self, item: tuple[str, str]) -> int:
+        return len(item[0]) + len(item[1])
+
+    def complement(self, **inputs: torch.Tensor) -> torch.Tensor:
+        """``1 - p``: what ``flip_sign`` explains."""
+        return 1 - self.scores(**inputs)
+
+    def prepare(self, items: list[tuple[str, str]], target: Target) -> Prepared:
+        texts, pairs = zip(*items)
+        encoding, inputs, baselines = self.encode(texts, pairs)
+        probabilities = self.predict(inputs, baselines)
+        labels = self.labels
+        targets = torch.tensor([resolve_targets(target, labels, [row]) for row in probabilities.argmax(-1).tolist()])
+        problem = self.problem(inputs, baselines, targets)
+        if self.flip_sign:
+            problem = replace(problem, forward=self.complement)
+        return Prepared(problem, (items, encoding, probabilities))
+
+    def explanations(self, prepared: Prepared, attributions: Attributions, method: str, settings: dict[str, Any]) -> list[Explanation]:
+        items, encoding, probabilities = prepared.context
+        problem, labels = prepared.problem, self.labels
+        explanations = []
+        for row, (text, pair) in enumerate(items):
+            positions, tokens, words = self.tokens_and_words(encoding, row, [text, pair])
+            explained = [labels[index] for index in problem.targets[row].tolist()]
+            explanations.append(
+                Explanation(
+                    task=self.name,
+                    model=self.model_name,
+                    inputs={"text": text, "text_pair": pair},
+                    tokens=tokens,
+                    words=words,
+                    targets=self.target_attributions(attributions, problem, row, positions, words, explained),
+                    predicted_label=labels[int(probabilities[row].argmax())],
+                    probabilities={labels[index]: float(p) for index, p in enumerate(probabilities[row].tolist())},
+                    method=method,
+                    settings={**settings, **self.settings()},
+                    word_aggregation=self.word_aggregation,
+                )
+            )
+        return explanations
+
+
+@hookimpl
+def register_tasks(register):
+    register(PairwiseClassification)

@@ -1,0 +1,344 @@
+"""``zero_shot``: an NLI model classifying a text into labels chosen at run time, as transformers' zero-shot pipeline does."""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, replace
+from typing import Any, Literal, Sequence
+
+import torch
+from torch import nn
+from transformers import (
+    AutoModelForSequenceClassification,
+    BatchEncoding,
+    PretrainedConfig,
+    PreTrainedModel,
+    PreTrainedTokenizerBase,
+)
+
+from attrix.backend import Attributions
+from attrix.errors import InputError, InputTypeError, TaskMismatchError
+from attrix.explanation import Explanation, TargetAttribution
+from attrix.hookspecs import hookimpl
+from attrix.targets import Target, resolve_targets
+from attrix.task import Prepared
+from attrix.text import TruncationWarning, check_text
+from attrix.text_task import TextTask
+
+DEFAULT_TEMPLATE = "This example is {}."
+ITEM_KEYS = ("text", "candidate_labels")
+LOGIT, ENTAILMENT, AGAINST_CONTRADICTION = 0, 1, 2
+"""The columns of ``ZeroShotClassification.scores``; targets explain the second (single-label) or the third (multi-label)."""
+EXPLAINED = {ENTAILMENT: "P(entailment)", AGAINST_CONTRADICTION: "P(entailment | entailment or contradiction)"}
+
+
+@dataclass(frozen=True)
+class Query:
+    """A text and the candidate labels to classify it into."""
+
+    text: str
+    labels: tuple[str, ...]
+
+
+def parse_labels(labels: Any) -> tuple[str, ...]:
+    """Candidate labels from a list of strings, or from one string of comma-separated labels as the pipeline reads it."""
+    if isinstance(labels, str):
+        labels = [label.strip() for label in labels.split(",") if label.strip()]
+    if not isinstance(labels, (list, tuple)) or not all(isinstance(label, str) for label in labels):
+        raise InputTypeError(f"candidate_labels must be a list of label strings or one comma-separated string, got {labels!r:.80}")
+    if not labels:
+        raise InputError(f"candidate_labels is empty; give at least one label to classify the text into")
+    for label in labels:
+        if not label.strip():
+            raise InputError(f"candidate_labels has an empty label: {list(labels)!r:.80}")
+        if labels.count(label) > 1:
+            raise InputError(f"candidate_labels names {label!r} twice; each candidate label must be different")
+    return tuple(labels)
+
+
+def check_template(template: Any) -> str:
+    """``template`` if it has one place, ``{}``, where a label goes."""
+    if not isinstance(template, str):
+        raise InputTypeError(f"hypothesis_template must be a string, got {type(template).__name__} {template!r:.80}")
+    try:
+        filled = template.format("\0")
+    except (IndexError, KeyError, ValueError):
+        filled = template
+    if filled == template:
+        raise InputError(f"hypothesis_template {template!r} must have one {{}} where the label goes, e.g. {DEFAULT_TEMPLATE!r}")
+    return template
+
+
+def entailment_index(model: PreTrainedModel) -> int:
+    """The entailment output, found as the pipeline finds it: the first label starting with "entail", in any case."""
+    for label, index in model.config.label2id.items():
+        if label.lower().startswith("entail"):
+            return int(index)
+    raise TaskMismatchError(
+        f"zero_shot needs an NLI model with an entailment label, but {type(model).__name__}'s labels are "
+        f"{', '.join(map(str, model.config.label2id))}"
+    )
+
+
+class EncoderTokens(nn.Module):
+    """An encoder–decoder model's encoder token embedding as a module of its own, so that hooks on it miss the decoder."""
+
+    def __init__(self, embedding: nn.Module) -> None:
+        super().__init__()
+        self.embedding = embedding
+
+    def forward(self, input_ids: torch.Tensor) -> torch.Tensor:
+        return self.embedding(input_ids)
+
+
+@contextmanager
+def encoding_through(model: PreTrainedModel, layer: EncoderTokens) -> Iterator[None]:
+    """The encoder embeds its tokens through ``layer`` while the block runs (the decoder keeps its own embedding)."""
+    encoder = model.get_encoder()
+    original = encoder.get_input_embeddings()
+    encoder.set_input_embeddings(layer)
+    try:
+        yield
+    finally:
+        encoder.set_input_embeddings(original)
+
+
+class ZeroShotClassification(TextTask):
+    """Zero-shot classification with an NLI model: which words make the model rank each candidate label as it does.
+
+    An input is a text with its own labels, ``{"text": ..., "candidate_labels": [...]}``, or a plain string
+    classified into the option ``candidate_labels``; labels may also be one comma-separated string, as in the
+    pipeline. Each label gives the pair (text, ``hypothesis_template.format(label)``); the pairs of all labels
+    form one batched problem. ``probabilities`` (ranked, best first) and ``predicted_label`` are the
+    ``zero-shot-classification`` pipeline's: a softmax across labels of the entailment logits, or, with
+    ``multi_label=True`` or a single label, each label's softmax of entailment against contradiction.
+
+    There is one target per label, ranked like ``probabilities``, its ``index`` the label's place among the
+    candidates, explaining its own pair's probability of entailment: the softmax over the model's NLI outputs,
+    as transformers-interpret explains it, or in multi-label mode the pipeline's score itself.
+
+    ``tokens`` and ``words`` are the part every pair shares: the text with the special tokens around it. With
+    ``include_hypothesis=False`` (the default) the baseline keeps the hypothesis, so the text's words alone
+    account for ``score - baseline_score``. With ``include_hypothesis=True`` the hypothesis is replaced in the
+    baseline too, and each target's ``token_scores`` and ``word_scores`` go on past ``tokens`` and ``words`` with
+    its hypothesis, whose tokens and words (token indices into the label's whole token list) are in
+    ``details["hypothesis_tokens"][label]`` and ``details["hypothesis_words"][label]``. ``details`` also holds
+    each label's hypothesis, the entailment label and what the targets' scores are.
+
+    Encoder–decoder models (BART) are explained at their encoder's token embeddings, the decoder reading the
+    text as it is. A text too long for the model beside its longest hypothesis is cut once, with a warning, so
+    that every pair holds the same text.
+    """
+
+    name = "zero_shot"
+    heads = ("ForSequenceClassification",)
+    auto_model = AutoModelForSequenceClassification
+
+    def __init__(
+        self,
+        model: PreTrainedModel,
+        processor: PreTrainedTokenizerBase,
+        *,
+        candidate_labels: Sequence[str] | str | None = None,
+        hypothesis_template: str = DEFAULT_TEMPLATE,
+        include_hypothesis: bool = False,
+        multi_label: bool = False,
+        embedding: Literal["word", "position", "embeddings"] = "word",
+        baseline: str | int = "pad",
+        word_aggregation: Literal["sum", "mean"] = "sum",
+    ) -> None:
+        self.entailment = entailment_index(model)
+        self.contradiction = model.config.num_labels - 1 if self.entailment == 0 else 0  # by position, as the pipeline has it
+        super().__init__(model, processor, embedding=embedding, baseline=baseline, word_aggregation=word_aggregation)
+        self.candidate_labels = None if candidate_labels is None else list(parse_labels(candidate_labels))
+        self.hypothesis_template = check_template(hypothesis_template)
+        for option, value in (("include_hypothesis", include_hypothesis), ("multi_label", multi_label)):
+            if not isinstance(value, bool):
+                raise InputTypeError(f"{option} must be True or False, got {value!r}")
+        self.include_hypothesis, self.multi_label = include_hypothesis, multi_label
+
+    @classmethod
+    def auto_fits(cls, architecture: str, config: PretrainedConfig) -> bool:
+        return False
+
+    def _layer(self, embedding: str) -> nn.Module:
+        if not self.model.config.is_encoder_decoder:
+            return super()._layer(embedding)
+        if embedding != "word":
+            raise InputError(
+                f"{type(self.model).__name__} is an encoder–decoder model: it is explained at its encoder's "
+                f"token embeddings, embedding='word'"
+            )
+        return EncoderTokens(self.model.get_encoder().get_input_embeddings())
+
+    def check(self, item: Any) -> Query:
+        labels = None
+        if isinstance(item, Mapping):
+            if "text" not in item or not set(item) <= set(ITEM_KEYS):
+                raise InputError(
+                    f"a zero-shot input given as a dict takes the keys 'text' and 'candidate_labels', got {sorted(map(str, item))}"
+                )
+            item, labels = item["text"], item.get("candidate_labels")
+        text = check_text(item)
+        if labels is not None:
+            return Query(text, parse_labels(labels))
+        if self.candidate_labels is None:
+            raise InputError(
+                f"no candidate labels for {text!r:.40}: give the input as {{'text': ..., 'candidate_labels': [...]}} "
+                f"or set the option candidate_labels=[...]"
+            )
+        return Query(text, tuple(self.candidate_labels))
+
+    def length(self, item: Query) -> int:
+        return len(item.text)
+
+    def scores(self, **inputs: torch.Tensor) -> torch.Tensor:
+        """Each pair's entailment logit, P(entailment) and P(entailment | entailment or contradiction): ``[pairs, 3]``."""
+        if self.model.config.is_encoder_decoder:
+            with encoding_through(self.model, self.layer):
+                logits = self.model(**inputs).logits
+        else:
+            logits = self.model(**inputs).logits
+        entailment, contradiction = logits[:, self.entailment], logits[:, self.contradiction]
+        probability = torch.softmax(logits, dim=-1)[:, self.entailment]
+        return torch.stack([entailment, probability, torch.sigmoid(entailment - contradiction)], dim=1)
+
+    def column(self, query: Query) -> int:
+        """The column of ``scores`` ``query``'s targets explain: labels are independent with ``multi_label`` or only one."""
+        return AGAINST_CONTRADICTION if self.multi_label or len(query.labels) == 1 else ENTAILMENT
+
+    def fitted(self, text: str, hypotheses: list[str]) -> str:
+        """``text`` cut so that it fits the model beside its longest hypothesis, the same in every pair; warns when cut."""
+        if self.limit is None:
+            return text
+        longest = max(hypotheses, key=lambda hypothesis: len(self.tokenizer(hypothesis)["input_ids"]))
+        length = len(self.tokenizer(text, longest)["input_ids"])
+        if length <= self.limit:
+            return text
+        encoding = self.tokenizer(text, longest, truncation="only_first", max_length=self.limit, return_offsets_mapping=True)
+        end = max(end for (_, end), sequence in zip(encoding["offset_mapping"], encoding.sequence_ids()) if sequence == 0)
+        warnings.warn(
+            f"a text has {length} tokens with its longest hypothesis but the model accepts at most {self.limit}; "
+            f"it was cut to its first {end} characters in every pair",
+            TruncationWarning,
+            stacklevel=2,
+        )
+        return text[:end]
+
+    def prepare(self, items: list[Query], target: Target) -> Prepared:
+        hypotheses = [[self.hypothesis_template.format(label) for label in query.labels] for query in items]
+        premises = [self.fitted(query.text, texts) for query, texts in zip(items, hypotheses)]
+        pairs = [(number, label) for number, query in enumerate(items) for label in range(len(query.labels))]
+        encoding, inputs, baselines = self.encode([premises[n] for n, _ in pairs], [hypotheses[n][k] for n, k in pairs])
+        scores = self.predict(inputs, baselines)
+        if not self.include_hypothesis:
+            kept = hypothesis_part(encoding)
+            baselines = {key: torch.where(kept, inputs[key], value) for key, value in baselines.items()}
+        chosen = [resolve_targets(target, dict(enumerate(query.labels)), range(len(query.labels))) for query in items]
+        rows = [row for row, (n, k) in enumerate(pairs) if k in chosen[n]]
+        targets = torch.tensor([[self.column(items[pairs[row][0]])] for row in rows])
+        problem = self.problem(
+            {key: value[rows] for key, value in inputs.items()}, {key: value[rows] for key, value in baselines.items()}, targets
+        )
+        return Prepared(problem, Batch(items, premises, hypotheses, pairs, rows, encoding, scores))
+
+    def explanations(self, prepared: Prepared, attributions: Attributions, method: str, settings: dict[str, Any]) -> list[Explanation]:
+        batch: Batch = prepared.context
+        explanations = []
+        for number, query in enumerate(batch.queries):
+            own = [row for row, (n, _) in enumerate(batch.pairs) if n == number]
+            column = self.column(query)
+            independent = column == AGAINST_CONTRADICTION
+            scores = batch.scores[own, column] if independent else torch.softmax(batch.scores[own, LOGIT], 0)
+            ranking = sorted(range(len(query.labels)), key=lambda k: -float(scores[k]))
+            positions, tokens, words = self.tokens_and_words(batch.encoding, own[0], batch.texts(own[0]))
+            details: dict[str, Any] = {
+                "hypotheses": dict(zip(query.labels, batch.hypotheses[number])),
+                "entailment_label": self.model.config.id2label[self.entailment],
+                "target_score": EXPLAINED[column],
+            }
+            explanations.append(
+                Explanation(
+                    task=self.name,
+                    model=self.model_name,
+                    inputs={"text": query.text, "candidate_labels": list(query.labels)},
+                    tokens=tokens[: hypothesis_start(batch.encoding, own[0], positions)],
+                    words=[word for word in words if word.sequence == 0],
+                    targets=[
+                        self.label_target(prepared, attributions, own[k], details) for k in ranking if own[k] in batch.rows
+                    ],
+                    predicted_label=query.labels[ranking[0]],
+                    probabilities={query.labels[k]: float(scores[k]) for k in ranking},
+                    method=method,
+                    settings={**settings, **self.settings()},
+                    word_aggregation=self.word_aggregation,
+                    details=details,
+                )
+            )
+        return explanations
+
+    def label_target(
+        self, prepared: Prepared, attributions: Attributions, row: int, details: dict[str, Any]
+    ) -> TargetAttribution:
+        """The target of the label whose pair is row ``row``; an included hypothesis's tokens and words go to ``details``."""
+        batch: Batch = prepared.context
+        number, k = batch.pairs[row]
+        label = batch.queries[number].labels[k]
+        positions, tokens, words = self.tokens_and_words(batch.encoding, row, batch.texts(row))
+        (full,) = self.target_attributions(attributions, prepared.problem, batch.rows.index(row), positions, words, [label])
+        shared, premise_words = hypothesis_start(batch.encoding, row, positions), sum(word.sequence == 0 for word in words)
+        if not self.include_hypothesis:
+            return premise_part(full, k, shared, premise_words)
+        details.setdefault("hypothesis_tokens", {})[label] = tokens[shared:]
+        details.setdefault("hypothesis_words", {})[label] = [asdict(word) for word in words[premise_words:]]
+        return replace(full, index=k)
+
+
+@dataclass
+class Batch:
+    """A prepared batch: queries, their texts (cut to fit) and hypotheses, and which query and label each row is."""
+
+    queries: list[Query]
+    premises: list[str]
+    hypotheses: list[list[str]]
+    pairs: list[tuple[int, int]]
+    """(query, label) of each encoded row."""
+    rows: list[int]
+    """The encoded rows the problem explains, in its order."""
+    encoding: BatchEncoding
+    scores: torch.Tensor
+
+    def texts(self, row: int) -> list[str]:
+        """The text and the hypothesis of encoded row ``row``."""
+        number, k = self.pairs[row]
+        return [self.premises[number], self.hypotheses[number][k]]
+
+
+def hypothesis_part(encoding: BatchEncoding) -> torch.Tensor:
+    """Where each row's own part is, its hypothesis and the special tokens after it: ``[rows, seq]``."""
+    starts = [encoding.sequence_ids(row).index(1) for row in range(len(encoding["input_ids"]))]
+    return torch.arange(encoding["input_ids"].shape[1]) >= torch.tensor(starts).unsqueeze(1)
+
+
+def hypothesis_start(encoding: BatchEncoding, row: int, positions: list[int]) -> int:
+    """How many of the row's tokens come before its hypothesis: the text with its special tokens."""
+    sequences = encoding.sequence_ids(row)
+    return next(token for token, position in enumerate(positions) if sequences[position] == 1)
+
+
+def premise_part(full: TargetAttribution, index: int, tokens: int, words: int) -> TargetAttribution:
+    """``full`` cut to its first ``tokens`` tokens and ``words`` words; the delta takes in what was cut."""
+    return replace(
+        full,
+        index=index,
+        token_scores=full.token_scores[:tokens],
+        word_scores=full.word_scores[:words],
+        delta=full.delta - sum(full.token_scores[tokens:]),
+    )
+
+
+@hookimpl
+def register_tasks(register):
+    register(ZeroShotClassification)
