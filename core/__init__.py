@@ -1,7 +1,7 @@
 """attrix: explain Hugging Face transformers models with feature attributions, through plugins."""
 
 from attrix.backend import Attributions, Backend
-from attrix.compat import SequenceClassificationExplainer
+from attrix.compat import ImageClassificationExplainer, SequenceClassificationExplainer
 from attrix.errors import AttrixError, InputError, InputTypeError, PluginClashError, TaskMismatchError, UnknownNameError
 from attrix.explainer import Explainer
 from attrix.explanation import Explanation, TargetAttribution, Word
@@ -19,6 +19,7 @@ __all__ = [
     "Backend",
     "Explainer",
     "Explanation",
+    "ImageClassificationExplainer",
     "InputEmbedding",
     "InputError",
     "InputTypeError",

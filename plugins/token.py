@@ -9,7 +9,7 @@ import torch
 from transformers import AutoModelForTokenClassification, BatchEncoding, PreTrainedModel, PreTrainedTokenizerBase
 
 from attrix.backend import Attributions
-from attrix.errors import InputError, InputTypeError, UnknownNameError
+from attrix.errors import InputTypeError, UnknownNameError
 from attrix.explanation import Explanation, TargetAttribution
 from attrix.hookspecs import hookimpl
 from attrix.plugins.entities import TokenLabel, group_entities

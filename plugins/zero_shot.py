@@ -49,7 +49,7 @@ def parse_labels(labels: Any) -> tuple[str, ...]:
     if not isinstance(labels, (list, tuple)) or not all(isinstance(label, str) for label in labels):
         raise InputTypeError(f"candidate_labels must be a list of label strings or one comma-separated string, got {labels!r:.80}")
     if not labels:
-        raise InputError(f"candidate_labels is empty; give at least one label to classify the text into")
+        raise InputError("candidate_labels is empty; give at least one label to classify the text into")
     for label in labels:
         if not label.strip():
             raise InputError(f"candidate_labels has an empty label: {list(labels)!r:.80}")

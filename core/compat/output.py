@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Sequence
 
 import torch
+from transformers import PreTrainedModel
 
+from attrix.errors import InputError
 from attrix.explanation import Explanation, TargetAttribution
 
 
@@ -21,6 +23,19 @@ def normalised(scores: Sequence[float]) -> torch.Tensor:
 def clean_token(token: str) -> str:
     """A token as transformers-interpret shows it: without the byte-level space marker."""
     return token.replace("Ġ", "")
+
+
+def custom_id2label(model: PreTrainedModel, custom_labels: list[str] | None) -> dict[int, str]:
+    """The model's labels, or ``custom_labels`` in their place (one per output)."""
+    model_labels = {int(index): label for index, label in model.config.id2label.items()}
+    if custom_labels is None:
+        return model_labels
+    if len(custom_labels) != len(model_labels):
+        raise InputError(
+            f"custom_labels has {len(custom_labels)} labels but the model has {len(model_labels)}; "
+            f"give one label per model output"
+        )
+    return dict(enumerate(custom_labels))
 
 
 @dataclass
@@ -37,6 +52,16 @@ class LegacyAttributions:
         scores = normalised(target.token_scores) * sign
         pairs = [(clean_token(token), float(score)) for token, score in zip(tokens, scores)]
         return cls(pairs, scores, torch.tensor([target.delta], dtype=torch.float64))
+
+
+def at_positions(explanation: Explanation) -> Explanation:
+    """A copy whose targets about a token say which, ``"start at actor (8)"``: what the drop-ins draw."""
+    targets = [
+        target if target.position is None
+        else replace(target, label=f"{target.label} at {clean_token(explanation.tokens[target.position])} ({target.position})")
+        for target in explanation.targets
+    ]
+    return replace(explanation, targets=targets)
 
 
 class HTML:

@@ -8,7 +8,7 @@ from typing import Any
 import torch
 from transformers import PreTrainedModel, PreTrainedTokenizerBase
 
-from attrix.compat.output import HTML, LegacyAttributions, visualize
+from attrix.compat.output import HTML, LegacyAttributions, custom_id2label, visualize
 from attrix.errors import InputError, UnknownNameError
 from attrix.explainer import Explainer
 from attrix.explanation import Explanation
@@ -33,23 +33,12 @@ class SequenceClassificationExplainer:
         if attribution_type != "lig":
             raise UnknownNameError("attribution_type", attribution_type, ["lig"])
         self.model, self.tokenizer, self.attribution_type = model, tokenizer, attribution_type
-        self.id2label, self.label2id = self._labels(custom_labels)
+        self.id2label = custom_id2label(model, custom_labels)
+        self.label2id = {label: index for index, label in self.id2label.items()}
         self.n_steps: int = 50
         self.internal_batch_size: int | None = None
         self.explanation: Explanation | None = None
         self.attributions: LegacyAttributions | None = None
-
-    def _labels(self, custom_labels: list[str] | None) -> tuple[dict[int, str], dict[str, int]]:
-        if custom_labels is None:
-            id2label = {int(index): label for index, label in self.model.config.id2label.items()}
-        elif len(custom_labels) != len(self.model.config.id2label):
-            raise InputError(
-                f"custom_labels has {len(custom_labels)} labels but the model has {len(self.model.config.id2label)}; "
-                f"give one label per model output"
-            )
-        else:
-            id2label = dict(enumerate(custom_labels))
-        return id2label, {label: index for index, label in id2label.items()}
 
     def __call__(
         self,
