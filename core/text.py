@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import warnings
-from typing import Any, Sequence
+from contextlib import contextmanager
+from typing import Any, Iterator, Sequence
 
 import torch
 from torch import nn
@@ -45,6 +46,29 @@ def embeddings_module(model: PreTrainedModel) -> nn.Module:
         if any(child is word for child in module.children()):
             return module
     raise InputError(f"{type(model).__name__} has no module owning its word embeddings")
+
+
+class EncoderTokens(nn.Module):
+    """An encoder–decoder model's encoder token embedding as a module of its own, so that hooks on it miss the decoder."""
+
+    def __init__(self, embedding: nn.Module) -> None:
+        super().__init__()
+        self.embedding = embedding
+
+    def forward(self, input_ids: torch.Tensor) -> torch.Tensor:
+        return self.embedding(input_ids)
+
+
+@contextmanager
+def encoding_through(model: PreTrainedModel, layer: EncoderTokens) -> Iterator[None]:
+    """The encoder embeds its tokens through ``layer`` while the block runs (the decoder keeps its own embedding)."""
+    encoder = model.get_encoder()
+    original = encoder.get_input_embeddings()
+    encoder.set_input_embeddings(layer)
+    try:
+        yield
+    finally:
+        encoder.set_input_embeddings(original)
 
 
 def position_embeddings(model: PreTrainedModel) -> nn.Embedding | None:

@@ -15,11 +15,13 @@ from attrix.explanation import TargetAttribution, Word
 from attrix.problem import InputEmbedding, Inputs, Problem
 from attrix.task import Task
 from attrix.text import (
+    EncoderTokens,
     aggregate,
     check_fast_tokenizer,
     check_text,
     embeddings_module,
     encode,
+    encoding_through,
     position_embeddings,
     token_limit,
     words_of,
@@ -52,6 +54,13 @@ class TextTask(Task):
         self.limit = token_limit(model, processor)
 
     def _layer(self, embedding: str) -> torch.nn.Module:
+        if self.model.config.is_encoder_decoder:
+            if embedding != "word":
+                raise InputError(
+                    f"{type(self.model).__name__} is an encoder–decoder model: it is explained at its encoder's "
+                    f"token embeddings, embedding='word'"
+                )
+            return EncoderTokens(self.model.get_encoder().get_input_embeddings())
         if embedding == "word":
             return self.model.get_input_embeddings()
         if embedding == "embeddings":
@@ -90,6 +99,13 @@ class TextTask(Task):
     def scores(self, **inputs: torch.Tensor) -> torch.Tensor:
         """The model's scores for ``inputs``, ``[batch, n_outputs]``: what targets index into."""
 
+    def forward(self, **inputs: torch.Tensor) -> torch.Tensor:
+        """``scores`` with the encoder of an encoder–decoder model embedding its tokens through ``self.layer``."""
+        if not isinstance(self.layer, EncoderTokens):
+            return self.scores(**inputs)
+        with encoding_through(self.model, self.layer):
+            return self.scores(**inputs)
+
     def encode(
         self, texts: Sequence[str], pairs: Sequence[str] | None = None, truncation: str = "longest_first"
     ) -> tuple[BatchEncoding, Inputs, Inputs]:
@@ -103,7 +119,7 @@ class TextTask(Task):
     def predict(self, inputs: Inputs, baselines: Inputs) -> torch.Tensor:
         """The scores for ``inputs`` without gradients; with ``embedding="position"``, also fixes the position ids."""
         with torch.no_grad(), self._recorded_positions() as positions:
-            scores = self.scores(**inputs)
+            scores = self.forward(**inputs)
         if positions:
             inputs["position_ids"] = positions[0].expand_as(inputs["input_ids"]).clone()
             baselines["position_ids"] = torch.zeros_like(inputs["position_ids"])
@@ -127,7 +143,7 @@ class TextTask(Task):
         return Problem(
             inputs=inputs,
             baselines=baselines,
-            forward=self.scores,
+            forward=self.forward,
             targets=targets,
             layer=self.layer,
             embedding=InputEmbedding("input_ids", "inputs_embeds", self.model.get_input_embeddings()),

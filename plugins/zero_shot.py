@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import warnings
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, replace
 from typing import Any, Literal, Sequence
 
 import torch
-from torch import nn
 from transformers import (
     AutoModelForSequenceClassification,
     BatchEncoding,
@@ -82,29 +80,6 @@ def entailment_index(model: PreTrainedModel) -> int:
     )
 
 
-class EncoderTokens(nn.Module):
-    """An encoder–decoder model's encoder token embedding as a module of its own, so that hooks on it miss the decoder."""
-
-    def __init__(self, embedding: nn.Module) -> None:
-        super().__init__()
-        self.embedding = embedding
-
-    def forward(self, input_ids: torch.Tensor) -> torch.Tensor:
-        return self.embedding(input_ids)
-
-
-@contextmanager
-def encoding_through(model: PreTrainedModel, layer: EncoderTokens) -> Iterator[None]:
-    """The encoder embeds its tokens through ``layer`` while the block runs (the decoder keeps its own embedding)."""
-    encoder = model.get_encoder()
-    original = encoder.get_input_embeddings()
-    encoder.set_input_embeddings(layer)
-    try:
-        yield
-    finally:
-        encoder.set_input_embeddings(original)
-
-
 class ZeroShotClassification(TextTask):
     """Zero-shot classification with an NLI model: which words make the model rank each candidate label as it does.
 
@@ -163,16 +138,6 @@ class ZeroShotClassification(TextTask):
     def auto_fits(cls, architecture: str, config: PretrainedConfig) -> bool:
         return False
 
-    def _layer(self, embedding: str) -> nn.Module:
-        if not self.model.config.is_encoder_decoder:
-            return super()._layer(embedding)
-        if embedding != "word":
-            raise InputError(
-                f"{type(self.model).__name__} is an encoder–decoder model: it is explained at its encoder's "
-                f"token embeddings, embedding='word'"
-            )
-        return EncoderTokens(self.model.get_encoder().get_input_embeddings())
-
     def check(self, item: Any) -> Query:
         labels = None
         if isinstance(item, Mapping):
@@ -196,11 +161,7 @@ class ZeroShotClassification(TextTask):
 
     def scores(self, **inputs: torch.Tensor) -> torch.Tensor:
         """Each pair's entailment logit, P(entailment) and P(entailment | entailment or contradiction): ``[pairs, 3]``."""
-        if self.model.config.is_encoder_decoder:
-            with encoding_through(self.model, self.layer):
-                logits = self.model(**inputs).logits
-        else:
-            logits = self.model(**inputs).logits
+        logits = self.model(**inputs).logits
         entailment, contradiction = logits[:, self.entailment], logits[:, self.contradiction]
         probability = torch.softmax(logits, dim=-1)[:, self.entailment]
         return torch.stack([entailment, probability, torch.sigmoid(entailment - contradiction)], dim=1)

@@ -151,3 +151,22 @@ def test_model_with_another_head_is_refused_and_auto_never_picks_pairwise():
     assert attrix.Explainer(model, tokenizer).task.name == "sequence"
     with pytest.raises(TypeError, match="flip_sign must be True or False"):
         attrix.Explainer(model, tokenizer, task="pairwise", flip_sign="yes")
+
+
+@pytest.mark.parametrize("task", ["sequence", "pairwise"])
+def test_encoder_decoder_models_are_explained_at_the_encoder_tokens(task):
+    from tiny_nli import build_nli
+
+    model, tokenizer = build_nli("bart", seed=5)
+    item = "a cat sat on the mat" if task == "sequence" else ("a cat sat on the mat", "an animal is here")
+    explanation = attrix.Explainer(model, tokenizer, task=task, n_steps=32)(item, target="all")
+    encoded = tokenizer(*([item] if task == "sequence" else item), return_tensors="pt")
+    with torch.no_grad():
+        expected = torch.softmax(model(**encoded).logits, -1)[0]
+    assert list(explanation.probabilities.values()) == pytest.approx(expected.tolist(), abs=1e-6)
+    assert explanation.tokens == tokenizer.convert_ids_to_tokens(encoded["input_ids"][0])
+    for target in explanation.targets:
+        assert target.total - (target.score - target.baseline_score) == pytest.approx(target.delta, abs=1e-6)
+        assert abs(target.delta) < 0.01 * abs(target.score - target.baseline_score) + 1e-5
+    with pytest.raises(attrix.InputError, match="encoder–decoder model: it is explained at its encoder's token embeddings"):
+        attrix.Explainer(model, tokenizer, task=task, embedding="position")
