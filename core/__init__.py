@@ -1,7 +1,15 @@
 """attrix: explain Hugging Face transformers models with feature attributions, through plugins."""
 
 from attrix.backend import Attributions, Backend
-from attrix.compat import ImageClassificationExplainer, SequenceClassificationExplainer
+from attrix.compat import (
+    ImageClassificationExplainer,
+    MultiLabelClassificationExplainer,
+    PairwiseSequenceClassificationExplainer,
+    QuestionAnsweringExplainer,
+    SequenceClassificationExplainer,
+    TokenClassificationExplainer,
+    ZeroShotClassificationExplainer,
+)
 from attrix.errors import AttrixError, InputError, InputTypeError, PluginClashError, TaskMismatchError, UnknownNameError
 from attrix.explainer import Explainer
 from attrix.explanation import Explanation, TargetAttribution, Word
@@ -23,17 +31,22 @@ __all__ = [
     "InputEmbedding",
     "InputError",
     "InputTypeError",
+    "MultiLabelClassificationExplainer",
+    "PairwiseSequenceClassificationExplainer",
     "PluginClashError",
     "Prepared",
     "Problem",
+    "QuestionAnsweringExplainer",
     "Renderer",
     "SequenceClassificationExplainer",
     "TargetAttribution",
     "Task",
     "TaskMismatchError",
     "TextTask",
+    "TokenClassificationExplainer",
     "UnknownNameError",
     "Word",
+    "ZeroShotClassificationExplainer",
     "hookimpl",
     "plugin_manager",
     "create",

@@ -52,10 +52,15 @@ class SequenceClassificationExplainer:
         """Attributions of ``text`` toward ``index``, ``class_name`` or the predicted class, normalised."""
         self.n_steps = n_steps or self.n_steps
         self.internal_batch_size = internal_batch_size or self.internal_batch_size
-        target = index if index is not None else None if class_name is None else resolve_label(class_name, self.id2label)
-        self.explanation = self._explainer(embedding_type)(text, target=target)
+        self.explanation = self._explainer(embedding_type)(text, target=self._target(index, class_name))
         self.attributions = LegacyAttributions.of(self.explanation.tokens, self.explanation.target())
         return self.word_attributions
+
+    def _target(self, index: int | None, class_name: str | None) -> int | None:
+        """The output index ``index`` or ``class_name`` names (custom labels applied); None for the prediction."""
+        if index is not None:
+            return index
+        return None if class_name is None else resolve_label(class_name, self.id2label)
 
     def _explainer(self, embedding_type: int, **options: Any) -> Explainer:
         embedding = EMBEDDING_TYPES.get(embedding_type, "word")

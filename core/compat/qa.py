@@ -1,0 +1,142 @@
+"""``QuestionAnsweringExplainer``, as transformers-interpret 0.10.0 has it, with a valid answer span and the pair encoded right."""
+
+from __future__ import annotations
+
+import warnings
+from contextlib import contextmanager
+from typing import Iterator
+
+import torch
+from transformers import PreTrainedModel, PreTrainedTokenizerBase
+
+from attrix.compat.output import HTML, LegacyAttributions, at_positions, visualize
+from attrix.errors import InputError, UnknownNameError
+from attrix.explainer import Explainer
+from attrix.explanation import Explanation
+from attrix.plugins.qa import QuestionAnswering
+from attrix.problem import Inputs
+from attrix.text import position_embeddings
+
+EMBEDDING_TYPES = {0: "word", 1: "position", 2: "embeddings"}
+
+
+class WholeEmbeddingsQuestionAnswering(QuestionAnswering):
+    """The qa task at the whole embeddings module against transformers-interpret's baseline for it:
+    a pad token at position 0 with token type 0 in place of every token but the special ones."""
+
+    def predict(self, inputs: Inputs, baselines: Inputs) -> torch.Tensor:
+        if "token_type_ids" in baselines:
+            baselines["token_type_ids"] = torch.zeros_like(baselines["token_type_ids"])
+        return super().predict(inputs, baselines)
+
+    @contextmanager
+    def _recorded_positions(self) -> Iterator[list[torch.Tensor]]:
+        """The position ids the model computes, recorded at its position embeddings (if it has them)."""
+        seen: list[torch.Tensor] = []
+        layer = position_embeddings(self.model)
+        handle = layer.register_forward_pre_hook(lambda module, args: seen.append(args[0])) if layer is not None else None
+        try:
+            yield seen
+        finally:
+            if handle is not None:
+                handle.remove()
+
+
+class QuestionAnsweringExplainer:
+    """Explains a ``...ForQuestionAnswering`` model; call it with a question and a text for the start and end attributions.
+
+    The answer is the best valid span (SQuAD decoding over the context) and the explained scores are the start and
+    end logits at that span's ends; ``embedding_type`` 0, 1 or 2 (the default) attributes at the word embeddings,
+    the position embeddings or the whole embeddings module.
+    """
+
+    task = "qa"
+
+    def __init__(self, model: PreTrainedModel, tokenizer: PreTrainedTokenizerBase, attribution_type: str = "lig") -> None:
+        if attribution_type != "lig":
+            raise UnknownNameError("attribution_type", attribution_type, ["lig"])
+        self.model, self.tokenizer, self.attribution_type = model, tokenizer, attribution_type
+        self.n_steps: int = 50
+        self.internal_batch_size: int | None = None
+        self.explanation: Explanation | None = None
+        self.start_attributions: LegacyAttributions | None = None
+        self.end_attributions: LegacyAttributions | None = None
+        self.attributions: list[LegacyAttributions] | None = None
+
+    def __call__(
+        self,
+        question: str,
+        text: str,
+        embedding_type: int = 2,
+        internal_batch_size: int | None = None,
+        n_steps: int | None = None,
+    ) -> dict[str, list[tuple[str, float]]]:
+        """Attributions of ``question`` and ``text`` toward the answer's start and end logits, each normalised."""
+        self.n_steps = n_steps or self.n_steps
+        self.internal_batch_size = internal_batch_size or self.internal_batch_size
+        self.explanation = self._explainer(embedding_type)((question, text))
+        self.start_attributions = LegacyAttributions.of(self.explanation.tokens, self.explanation.target("start"))
+        self.end_attributions = LegacyAttributions.of(self.explanation.tokens, self.explanation.target("end"))
+        self.attributions = [self.start_attributions, self.end_attributions]
+        return self.word_attributions
+
+    def _explainer(self, embedding_type: int) -> Explainer:
+        embedding = EMBEDDING_TYPES.get(embedding_type, "word")
+        if embedding == "position" and position_embeddings(self.model) is None:
+            warnings.warn("this model has no position embeddings to attribute to; using word embeddings", stacklevel=3)
+            embedding = "word"
+        explainer = Explainer(
+            self.model, self.tokenizer, task=self.task, embedding=embedding,
+            n_steps=self.n_steps, internal_batch_size=self.internal_batch_size,
+        )
+        if embedding == "embeddings":
+            explainer.task = WholeEmbeddingsQuestionAnswering(self.model, self.tokenizer, embedding=embedding)
+        return explainer
+
+    def _explained(self) -> Explanation:
+        if self.explanation is None:
+            raise InputError("nothing explained yet: call the explainer on a question and a text first")
+        return self.explanation
+
+    @property
+    def word_attributions(self) -> dict[str, list[tuple[str, float]]]:
+        """``{"start": [(token, score), ...], "end": [...]}`` of the last call, special tokens included, each normalised."""
+        self._explained()
+        return {"start": self.start_attributions.word_attributions, "end": self.end_attributions.word_attributions}
+
+    @property
+    def start_pos(self) -> int:
+        """The token index where the predicted answer starts."""
+        return self._explained().details["start_token"]
+
+    @property
+    def end_pos(self) -> int:
+        """The token index where the predicted answer ends."""
+        return self._explained().details["end_token"]
+
+    @property
+    def predicted_answer(self) -> str:
+        """The predicted answer: the text of the best valid span, as the question-answering pipeline gives it."""
+        return self._explained().details["answer"]
+
+    @property
+    def question(self) -> str:
+        """The question of the last call."""
+        return self._explained().inputs["question"]
+
+    @property
+    def text(self) -> str:
+        """The text (context) of the last call."""
+        return self._explained().inputs["context"]
+
+    @property
+    def input_ids(self) -> torch.Tensor:
+        """The token ids of the last call's question and text pair, ``[1, seq]``."""
+        return torch.tensor([self.tokenizer.convert_tokens_to_ids(self._explained().tokens)])
+
+    def visualize(self, html_filepath: str | None = None) -> HTML:
+        """Draw the start and end attributions as HTML; written to ``html_filepath`` when given, shown inline in notebooks."""
+        return visualize([at_positions(self._explained())], html_filepath)
+
+    def __str__(self) -> str:
+        return f"{type(self).__name__}(\n\tmodel={type(self.model).__name__},\n\ttokenizer={type(self.tokenizer).__name__})"
