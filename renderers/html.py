@@ -57,8 +57,15 @@ class HtmlRenderer(Renderer):
     def _explanation(self, number: int, explanation: Explanation) -> str:
         parts = [f'<section class="explanation" id="explanation-{number}"><h2>{escape(_title(explanation))}</h2>', _table(explanation)]
         for target in explanation.targets:
-            parts.append(f"<h3>toward {escape(target.label)}</h3>{_pieces(explanation, target)}")
+            parts.append(f"<h3>toward {escape(_heading(explanation, target))}</h3>{_pieces(explanation, target)}")
         return "".join(parts) + "</section>"
+
+
+def _heading(explanation: Explanation, target: TargetAttribution) -> str:
+    """The target's label, and the token it is about when it is about one (a NER token, a QA start or end)."""
+    if target.position is None or target.position >= len(explanation.tokens):
+        return target.label
+    return f"{target.label} at {explanation.tokens[target.position]} ({target.position})"
 
 
 def _title(explanation: Explanation) -> str:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
 
@@ -52,16 +52,6 @@ class LegacyAttributions:
         scores = normalised(target.token_scores) * sign
         pairs = [(clean_token(token), float(score)) for token, score in zip(tokens, scores)]
         return cls(pairs, scores, torch.tensor([target.delta], dtype=torch.float64))
-
-
-def at_positions(explanation: Explanation) -> Explanation:
-    """A copy whose targets about a token say which, ``"start at actor (8)"``: what the drop-ins draw."""
-    targets = [
-        target if target.position is None
-        else replace(target, label=f"{target.label} at {clean_token(explanation.tokens[target.position])} ({target.position})")
-        for target in explanation.targets
-    ]
-    return replace(explanation, targets=targets)
 
 
 class HTML:

@@ -1,4 +1,4 @@
-"""``QuestionAnsweringExplainer``, as transformers-interpret 0.10.0 has it, with a valid answer span and the pair encoded right."""
+"""``QuestionAnsweringExplainer``, as transformers-interpret 0.10.0 has it, with a valid answer span and a well-encoded pair."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from typing import Iterator
 import torch
 from transformers import PreTrainedModel, PreTrainedTokenizerBase
 
-from attrix.compat.output import HTML, LegacyAttributions, at_positions, visualize
+from attrix.compat.output import HTML, LegacyAttributions, visualize
 from attrix.errors import InputError, UnknownNameError
 from attrix.explainer import Explainer
 from attrix.explanation import Explanation
@@ -136,7 +136,7 @@ class QuestionAnsweringExplainer:
 
     def visualize(self, html_filepath: str | None = None) -> HTML:
         """Draw the start and end attributions as HTML; written to ``html_filepath`` when given, shown inline in notebooks."""
-        return visualize([at_positions(self._explained())], html_filepath)
+        return visualize([self._explained()], html_filepath)
 
     def __str__(self) -> str:
         return f"{type(self).__name__}(\n\tmodel={type(self.model).__name__},\n\ttokenizer={type(self.tokenizer).__name__})"

@@ -10,7 +10,7 @@ import numpy as np
 import torch
 from transformers import PreTrainedModel, PreTrainedTokenizerBase
 
-from attrix.compat.output import HTML, LegacyAttributions, at_positions, clean_token, visualize
+from attrix.compat.output import HTML, LegacyAttributions, clean_token, visualize
 from attrix.errors import InputError, UnknownNameError
 from attrix.explainer import Explainer
 from attrix.explanation import Explanation
@@ -134,13 +134,12 @@ class TokenClassificationExplainer:
                 f"true_classes has {len(true_classes)} labels but the text has {len(explanation.tokens)} tokens; "
                 f"give one per token, special tokens included"
             )
-        drawn = at_positions(explanation)
         pages = []
-        for target, shown in zip(explanation.targets, drawn.targets):
+        for target in explanation.targets:
             true = {} if true_classes is None else {"true_label": str(true_classes[target.position])}
             pages.append(
                 replace(
-                    drawn, targets=[shown], predicted_label=target.label, probabilities={target.label: target.score},
+                    explanation, targets=[target], predicted_label=target.label, probabilities={target.label: target.score},
                     details={**explanation.details, **true},
                 )
             )
