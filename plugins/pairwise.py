@@ -9,12 +9,10 @@ from typing import Any, Literal
 import torch
 from transformers import PretrainedConfig, PreTrainedModel, PreTrainedTokenizerBase
 
-from attrix.backend import Attributions
 from attrix.errors import InputError, InputTypeError
-from attrix.explanation import Explanation
 from attrix.hookspecs import hookimpl
 from attrix.plugins.sequence import SequenceClassification
-from attrix.targets import Target, resolve_targets
+from attrix.targets import Target
 from attrix.task import Prepared
 from attrix.text import check_text
 
@@ -51,6 +49,7 @@ class PairwiseClassification(SequenceClassification):
     """
 
     name = "pairwise"
+    input_names = PAIR_KEYS
 
     def __init__(
         self,
@@ -77,44 +76,18 @@ class PairwiseClassification(SequenceClassification):
     def length(self, item: tuple[str, str]) -> int:
         return len(item[0]) + len(item[1])
 
+    def sequences(self, item: tuple[str, str]) -> tuple[str, str]:
+        return item
+
     def complement(self, **inputs: torch.Tensor) -> torch.Tensor:
         """``1 - p``: what ``flip_sign`` explains."""
-        return 1 - self.scores(**inputs)
+        return 1 - self.forward(**inputs)
 
     def prepare(self, items: list[tuple[str, str]], target: Target) -> Prepared:
-        texts, pairs = zip(*items)
-        encoding, inputs, baselines = self.encode(texts, pairs)
-        probabilities = self.predict(inputs, baselines)
-        labels = self.labels
-        targets = torch.tensor([resolve_targets(target, labels, [row]) for row in probabilities.argmax(-1).tolist()])
-        problem = self.problem(inputs, baselines, targets)
+        prepared = super().prepare(items, target)
         if self.flip_sign:
-            problem = replace(problem, forward=self.complement)
-        return Prepared(problem, (items, encoding, probabilities))
-
-    def explanations(self, prepared: Prepared, attributions: Attributions, method: str, settings: dict[str, Any]) -> list[Explanation]:
-        items, encoding, probabilities = prepared.context
-        problem, labels = prepared.problem, self.labels
-        explanations = []
-        for row, (text, pair) in enumerate(items):
-            positions, tokens, words = self.tokens_and_words(encoding, row, [text, pair])
-            explained = [labels[index] for index in problem.targets[row].tolist()]
-            explanations.append(
-                Explanation(
-                    task=self.name,
-                    model=self.model_name,
-                    inputs={"text": text, "text_pair": pair},
-                    tokens=tokens,
-                    words=words,
-                    targets=self.target_attributions(attributions, problem, row, positions, words, explained),
-                    predicted_label=labels[int(probabilities[row].argmax())],
-                    probabilities={labels[index]: float(p) for index, p in enumerate(probabilities[row].tolist())},
-                    method=method,
-                    settings={**settings, **self.settings()},
-                    word_aggregation=self.word_aggregation,
-                )
-            )
-        return explanations
+            prepared.problem = replace(prepared.problem, forward=self.complement)
+        return prepared
 
 
 @hookimpl

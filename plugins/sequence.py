@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 import torch
 from transformers import AutoModelForSequenceClassification, PretrainedConfig
@@ -21,6 +21,7 @@ class SequenceClassification(TextTask):
     name = "sequence"
     heads = ("ForSequenceClassification",)
     auto_model = AutoModelForSequenceClassification
+    input_names: ClassVar[tuple[str, ...]] = ("text",)
 
     @classmethod
     def auto_fits(cls, architecture: str, config: PretrainedConfig) -> bool:
@@ -43,25 +44,30 @@ class SequenceClassification(TextTask):
             return torch.sigmoid(logits)
         return torch.softmax(logits, dim=-1)
 
-    def prepare(self, items: list[str], target: Target) -> Prepared:
-        encoding, inputs, baselines = self.encode(items)
+    def sequences(self, item: Any) -> tuple[str, ...]:
+        """The texts of one input, one per encoded sequence, named by ``input_names``."""
+        return (item,)
+
+    def prepare(self, items: list[Any], target: Target) -> Prepared:
+        encoding, inputs, baselines = self.encode(*zip(*map(self.sequences, items)))
         probabilities = self.predict(inputs, baselines)
         labels = self.labels
         targets = torch.tensor([resolve_targets(target, labels, [row]) for row in probabilities.argmax(-1).tolist()])
         return Prepared(self.problem(inputs, baselines, targets), (items, encoding, probabilities))
 
     def explanations(self, prepared: Prepared, attributions: Attributions, method: str, settings: dict[str, Any]) -> list[Explanation]:
-        texts, encoding, probabilities = prepared.context
+        items, encoding, probabilities = prepared.context
         problem, labels = prepared.problem, self.labels
         explanations = []
-        for row, text in enumerate(texts):
-            positions, tokens, words = self.tokens_and_words(encoding, row, [text])
+        for row, item in enumerate(items):
+            texts = self.sequences(item)
+            positions, tokens, words = self.tokens_and_words(encoding, row, texts)
             explained = [labels[index] for index in problem.targets[row].tolist()]
             explanations.append(
                 Explanation(
                     task=self.name,
                     model=self.model_name,
-                    inputs={"text": text},
+                    inputs=dict(zip(self.input_names, texts)),
                     tokens=tokens,
                     words=words,
                     targets=self.target_attributions(attributions, problem, row, positions, words, explained),
