@@ -43,9 +43,7 @@ class MultiLabelClassificationExplainer(SequenceClassificationExplainer):
         n_steps: int | None = None,
     ) -> dict[str, list[tuple[str, float]]]:
         """Attributions of ``text`` toward each label's probability, each label's scores normalised on their own."""
-        self.n_steps = n_steps or self.n_steps
-        self.internal_batch_size = internal_batch_size or self.internal_batch_size
-        self.explanation = self._explainer(embedding_type)(text)
+        self.explanation = self._explainer(embedding_type, n_steps, internal_batch_size)(text)
         targets = self.explanation.targets
         self.labels = [self.id2label[target.index] for target in targets]
         self.attributions = [LegacyAttributions.of(self.explanation.tokens, target) for target in targets]

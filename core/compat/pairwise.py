@@ -29,9 +29,8 @@ class PairwiseSequenceClassificationExplainer(SequenceClassificationExplainer):
         flip_sign: bool = False,
     ) -> list[tuple[str, float]]:
         """Attributions of both texts toward ``index``, ``class_name`` or the predicted class, normalised together."""
-        self.n_steps = n_steps or self.n_steps
-        self.internal_batch_size = internal_batch_size or self.internal_batch_size
-        self.explanation = self._explainer(embedding_type, flip_sign=flip_sign)((text1, text2), target=self._target(index, class_name))
+        explainer = self._explainer(embedding_type, n_steps, internal_batch_size, flip_sign=flip_sign)
+        self.explanation = explainer((text1, text2), target=self._target(index, class_name))
         self.attributions = LegacyAttributions.of(self.explanation.tokens, self.explanation.target())
         return self.word_attributions
 

@@ -2,22 +2,19 @@
 
 from __future__ import annotations
 
-import warnings
 from contextlib import contextmanager
-from typing import Iterator
+from typing import Any, Iterator
 
 import torch
 from transformers import PreTrainedModel, PreTrainedTokenizerBase
 
+from attrix.compat.base import LegacyTextExplainer
 from attrix.compat.output import HTML, LegacyAttributions, visualize
-from attrix.errors import InputError, UnknownNameError
 from attrix.explainer import Explainer
-from attrix.explanation import Explanation
 from attrix.plugins.qa import QuestionAnswering
 from attrix.problem import Inputs
 from attrix.text import position_embeddings
 
-EMBEDDING_TYPES = {0: "word", 1: "position", 2: "embeddings"}
 
 
 class WholeEmbeddingsQuestionAnswering(QuestionAnswering):
@@ -42,7 +39,7 @@ class WholeEmbeddingsQuestionAnswering(QuestionAnswering):
                 handle.remove()
 
 
-class QuestionAnsweringExplainer:
+class QuestionAnsweringExplainer(LegacyTextExplainer):
     """Explains a ``...ForQuestionAnswering`` model; call it with a question and a text for the start and end attributions.
 
     The answer is the best valid span (SQuAD decoding over the context) and the explained scores are the start and
@@ -51,14 +48,10 @@ class QuestionAnsweringExplainer:
     """
 
     task = "qa"
+    embedding_types = {0: "word", 1: "position", 2: "embeddings"}
 
     def __init__(self, model: PreTrainedModel, tokenizer: PreTrainedTokenizerBase, attribution_type: str = "lig") -> None:
-        if attribution_type != "lig":
-            raise UnknownNameError("attribution_type", attribution_type, ["lig"])
-        self.model, self.tokenizer, self.attribution_type = model, tokenizer, attribution_type
-        self.n_steps: int = 50
-        self.internal_batch_size: int | None = None
-        self.explanation: Explanation | None = None
+        super().__init__(model, tokenizer, attribution_type)
         self.start_attributions: LegacyAttributions | None = None
         self.end_attributions: LegacyAttributions | None = None
         self.attributions: list[LegacyAttributions] | None = None
@@ -72,31 +65,17 @@ class QuestionAnsweringExplainer:
         n_steps: int | None = None,
     ) -> dict[str, list[tuple[str, float]]]:
         """Attributions of ``question`` and ``text`` toward the answer's start and end logits, each normalised."""
-        self.n_steps = n_steps or self.n_steps
-        self.internal_batch_size = internal_batch_size or self.internal_batch_size
-        self.explanation = self._explainer(embedding_type)((question, text))
+        self.explanation = self._explainer(embedding_type, n_steps, internal_batch_size)((question, text))
         self.start_attributions = LegacyAttributions.of(self.explanation.tokens, self.explanation.target("start"))
         self.end_attributions = LegacyAttributions.of(self.explanation.tokens, self.explanation.target("end"))
         self.attributions = [self.start_attributions, self.end_attributions]
         return self.word_attributions
 
-    def _explainer(self, embedding_type: int) -> Explainer:
-        embedding = EMBEDDING_TYPES.get(embedding_type, "word")
-        if embedding == "position" and position_embeddings(self.model) is None:
-            warnings.warn("this model has no position embeddings to attribute to; using word embeddings", stacklevel=3)
-            embedding = "word"
-        explainer = Explainer(
-            self.model, self.tokenizer, task=self.task, embedding=embedding,
-            n_steps=self.n_steps, internal_batch_size=self.internal_batch_size,
-        )
-        if embedding == "embeddings":
-            explainer.task = WholeEmbeddingsQuestionAnswering(self.model, self.tokenizer, embedding=embedding)
+    def _explainer(self, embedding_type: int, n_steps: int | None, internal_batch_size: int | None, **options: Any) -> Explainer:
+        explainer = super()._explainer(embedding_type, n_steps, internal_batch_size, **options)
+        if explainer.task.embedding == "embeddings":
+            explainer.task = WholeEmbeddingsQuestionAnswering(self.model, self.tokenizer, embedding="embeddings")
         return explainer
-
-    def _explained(self) -> Explanation:
-        if self.explanation is None:
-            raise InputError("nothing explained yet: call the explainer on a question and a text first")
-        return self.explanation
 
     @property
     def word_attributions(self) -> dict[str, list[tuple[str, float]]]:
@@ -129,14 +108,6 @@ class QuestionAnsweringExplainer:
         """The text (context) of the last call."""
         return self._explained().inputs["context"]
 
-    @property
-    def input_ids(self) -> torch.Tensor:
-        """The token ids of the last call's question and text pair, ``[1, seq]``."""
-        return torch.tensor([self.tokenizer.convert_tokens_to_ids(self._explained().tokens)])
-
     def visualize(self, html_filepath: str | None = None) -> HTML:
         """Draw the start and end attributions as HTML; written to ``html_filepath`` when given, shown inline in notebooks."""
         return visualize([self._explained()], html_filepath)
-
-    def __str__(self) -> str:
-        return f"{type(self).__name__}(\n\tmodel={type(self.model).__name__},\n\ttokenizer={type(self.tokenizer).__name__})"

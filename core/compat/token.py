@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import warnings
 from dataclasses import replace
 from typing import Any, Sequence
 
@@ -10,13 +9,9 @@ import numpy as np
 import torch
 from transformers import PreTrainedModel, PreTrainedTokenizerBase
 
+from attrix.compat.base import LegacyTextExplainer
 from attrix.compat.output import HTML, LegacyAttributions, clean_token, visualize
-from attrix.errors import InputError, UnknownNameError
-from attrix.explainer import Explainer
-from attrix.explanation import Explanation
-from attrix.text import position_embeddings
-
-EMBEDDING_TYPES = {0: "word", 1: "position"}
+from attrix.errors import InputError
 
 
 def unique_keys(tokens: Sequence[str]) -> list[str]:
@@ -29,7 +24,7 @@ def unique_keys(tokens: Sequence[str]) -> list[str]:
     return keys
 
 
-class TokenClassificationExplainer:
+class TokenClassificationExplainer(LegacyTextExplainer):
     """Explains a ``...ForTokenClassification`` model; call it with a text for each token's attributions toward its label.
 
     Every token is explained (special tokens included) except those at ``ignored_indexes`` and those predicted as one
@@ -39,16 +34,11 @@ class TokenClassificationExplainer:
     task = "token"
 
     def __init__(self, model: PreTrainedModel, tokenizer: PreTrainedTokenizerBase, attribution_type: str = "lig") -> None:
-        if attribution_type != "lig":
-            raise UnknownNameError("attribution_type", attribution_type, ["lig"])
-        self.model, self.tokenizer, self.attribution_type = model, tokenizer, attribution_type
+        super().__init__(model, tokenizer, attribution_type)
         self.label2id = model.config.label2id
         self.id2label = model.config.id2label
         self.ignored_indexes: list[int] | None = None
         self.ignored_labels: list[str] | None = None
-        self.n_steps: int = 50
-        self.internal_batch_size: int | None = None
-        self.explanation: Explanation | None = None
         self.attributions: dict[int, LegacyAttributions] | None = None
         self.pred_probs: torch.Tensor | None = None
 
@@ -62,10 +52,11 @@ class TokenClassificationExplainer:
         ignored_labels: list[str] | None = None,
     ) -> dict[str, dict[str, Any]]:
         """Each explained token's predicted label and normalised attributions, keyed by token (see ``word_attributions``)."""
-        self.n_steps = n_steps or self.n_steps
-        self.internal_batch_size = internal_batch_size or self.internal_batch_size
         self.ignored_indexes, self.ignored_labels = ignored_indexes, ignored_labels
-        explainer = self._explainer(embedding_type)
+        explainer = self._explainer(
+            embedding_type, n_steps, internal_batch_size, special_tokens=True,
+            ignored_indexes=list(ignored_indexes or []), ignored_labels=list(ignored_labels or []),
+        )
         self.explanation = explainer(text)
         tokens = self.explanation.tokens
         self.attributions = {target.position: LegacyAttributions.of(tokens, target) for target in self.explanation.targets}
@@ -73,22 +64,6 @@ class TokenClassificationExplainer:
         with torch.no_grad():
             self.pred_probs = torch.softmax(self.model(**inputs).logits, dim=-1)[0]
         return self.word_attributions
-
-    def _explainer(self, embedding_type: int) -> Explainer:
-        embedding = EMBEDDING_TYPES.get(embedding_type, "word")
-        if embedding == "position" and position_embeddings(self.model) is None:
-            warnings.warn("this model has no position embeddings to attribute to; using word embeddings", stacklevel=3)
-            embedding = "word"
-        return Explainer(
-            self.model, self.tokenizer, task=self.task, embedding=embedding, special_tokens=True,
-            ignored_indexes=list(self.ignored_indexes or []), ignored_labels=list(self.ignored_labels or []),
-            n_steps=self.n_steps, internal_batch_size=self.internal_batch_size,
-        )
-
-    def _explained(self) -> Explanation:
-        if self.explanation is None:
-            raise InputError("nothing explained yet: call the explainer on a text first")
-        return self.explanation
 
     @property
     def word_attributions(self) -> dict[str, dict[str, Any]]:
@@ -120,11 +95,6 @@ class TokenClassificationExplainer:
         """The text of the last call, as given (never rewritten)."""
         return self._explained().inputs["text"]
 
-    @property
-    def input_ids(self) -> torch.Tensor:
-        """The token ids of the last call, ``[1, seq]``."""
-        return torch.tensor([self.tokenizer.convert_tokens_to_ids(self._explained().tokens)])
-
     def visualize(self, html_filepath: str | None = None, true_classes: list[str] | None = None) -> HTML:
         """Draw each explained token's attributions as HTML, with its true class when ``true_classes`` (one per token,
         special tokens included) is given; written to ``html_filepath`` when given, shown inline in notebooks."""
@@ -144,9 +114,3 @@ class TokenClassificationExplainer:
                 )
             )
         return visualize(pages, html_filepath)
-
-    def __str__(self) -> str:
-        return (
-            f"{type(self).__name__}(\n\tmodel={type(self.model).__name__},\n\ttokenizer={type(self.tokenizer).__name__},"
-            f"\n\tattribution_type='{self.attribution_type}',)"
-        )

@@ -48,9 +48,9 @@ class ZeroShotClassificationExplainer(SequenceClassificationExplainer):
         n_steps: int | None = None,
     ) -> dict[str, list[tuple[str, float]]]:
         """Attributions of ``text`` (and each hypothesis with ``include_hypothesis``) per label, in ``labels`` order."""
-        self.n_steps = n_steps or self.n_steps
-        self.internal_batch_size = internal_batch_size or self.internal_batch_size
-        explainer = self._explainer(embedding_type, hypothesis_template=hypothesis_template, include_hypothesis=True)
+        explainer = self._explainer(
+            embedding_type, n_steps, internal_batch_size, hypothesis_template=hypothesis_template, include_hypothesis=True
+        )
         explanation = explainer({"text": text, "candidate_labels": labels})
         self.explanation = explanation if include_hypothesis else text_part(explanation)
         self.include_hypothesis, self.hypothesis_template = include_hypothesis, hypothesis_template
