@@ -18,3 +18,48 @@ def default_model_dir_fixture(tmp_path_factory: pytest.TempPathFactory) -> Itera
         if not os.environ.get("ATTRIX_CACHE_DIR"):
             patch.setenv("ATTRIX_CACHE_DIR", str(tmp_path_factory.mktemp("attrix-cache")))
         yield default_model_dir()
+
+
+@pytest.fixture(scope="session")
+def emotion_head():
+    """The real MiniLM multi-label emotion classifier of real_heads.py, trained once per session: (model, tokenizer)."""
+    from real_heads import emotion_classifier
+
+    return emotion_classifier()
+
+
+@pytest.fixture(scope="session")
+def ner_head():
+    """The real MiniLM person / place tagger of real_heads.py, trained once per session: (model, tokenizer)."""
+    from real_heads import ner_tagger
+
+    return ner_tagger()
+
+
+@pytest.fixture(scope="session")
+def nli_head():
+    """The real MiniLM NLI model for zero-shot topics of real_heads.py, trained once per session: (model, tokenizer)."""
+    from real_heads import nli_classifier
+
+    return nli_classifier()
+
+
+@pytest.fixture(scope="session")
+def qa_head():
+    """The real MiniLM extractive QA model of real_heads.py, trained once per session: (model, tokenizer)."""
+    from real_heads import qa_reader
+
+    return qa_reader()
+
+
+@pytest.fixture(scope="module")
+def one_torch_thread() -> Iterator[None]:
+    """Run torch on one thread: small models gain little from more, and lose much on a busy machine's shared cores."""
+    import torch
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(threads)
