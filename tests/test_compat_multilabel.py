@@ -5,12 +5,12 @@ from __future__ import annotations
 import functools
 
 import pytest
-import torch
 import transformers_interpret
 from transformers import AutoModelForSequenceClassification, AutoTokenizer, pipeline
 
 import attrix
 from attrix.compat.multilabel import MultiLabelClassificationExplainer
+from legacy_comparison import cosine, equal_token_types, scores
 from tiny_models import build, save
 from tiny_nli import spread
 
@@ -25,18 +25,8 @@ def classifier(same_token_types: bool):
     model, tokenizer = build("bert", seed=1, id2label=LABELS)
     spread(model, 0.2, seed=5)
     if same_token_types:
-        with torch.no_grad():
-            types = model.bert.embeddings.token_type_embeddings.weight
-            types[1] = types[0]
+        equal_token_types(model)
     return model, tokenizer
-
-
-def cosine(first, second) -> float:
-    return float(torch.nn.functional.cosine_similarity(torch.tensor(first), torch.tensor(second), dim=0))
-
-
-def scores(pairs):
-    return [score for _, score in pairs]
 
 
 @pytest.fixture(scope="module")

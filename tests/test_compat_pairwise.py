@@ -5,13 +5,13 @@ from __future__ import annotations
 import functools
 
 import pytest
-import torch
 import transformers_interpret
 from transformers import AutoModelForSequenceClassification, AutoTokenizer, pipeline
 
 import attrix
 from attrix.compat.pairwise import PairwiseSequenceClassificationExplainer
 from attrix.text import TruncationWarning
+from legacy_comparison import cosine, scores
 from tiny_models import build, save
 from tiny_nli import spread
 
@@ -45,14 +45,6 @@ def legacy_explainer(model, tokenizer):
     legacy = transformers_interpret.PairwiseSequenceClassificationExplainer(model, tokenizer)
     legacy.tokenizer = PairEncoding(tokenizer)
     return legacy
-
-
-def cosine(first, second) -> float:
-    return float(torch.nn.functional.cosine_similarity(torch.tensor(first), torch.tensor(second), dim=0))
-
-
-def scores(pairs):
-    return [score for _, score in pairs]
 
 
 def test_transformers_interpret_crashes_on_transformers_5():

@@ -13,17 +13,10 @@ from transformers.pipelines.document_question_answering import select_starts_end
 import attrix
 from attrix.compat.qa import QuestionAnsweringExplainer
 from attrix.text import TruncationWarning
+from legacy_comparison import cosine, equal_token_types, scores
 from tiny_models import build, save
 
 QUESTION, CONTEXT = "who is the best actor", "the food was awful but the actor was great and the music was good"
-
-
-def cosine(first, second) -> float:
-    return float(torch.nn.functional.cosine_similarity(torch.tensor(first), torch.tensor(second), dim=0))
-
-
-def scores(pairs):
-    return [score for _, score in pairs]
 
 
 @functools.cache
@@ -36,9 +29,8 @@ def qa_model(arch, seed, same_token_types=True):
         for name, parameter in model.named_parameters():
             if "norm" not in name.lower():
                 parameter.normal_(0.0, 0.2)
-        if same_token_types and arch == "bert":
-            types = model.bert.embeddings.token_type_embeddings.weight
-            types[1] = types[0]
+    if same_token_types and arch == "bert":
+        equal_token_types(model)
     return model, tokenizer
 
 

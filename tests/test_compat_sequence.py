@@ -9,13 +9,10 @@ from transformers import pipeline
 
 import attrix
 from attrix.compat.sequence import SequenceClassificationExplainer
+from legacy_comparison import cosine, equal_token_types, scores
 from tiny_models import build
 
 TEXTS = ["i love this movie it is wonderful", "the food was awful"]
-
-
-def cosine(first, second) -> float:
-    return float(torch.nn.functional.cosine_similarity(torch.tensor(first), torch.tensor(second), dim=0))
 
 
 def spread(model, seed=0):
@@ -33,14 +30,8 @@ def same_token_types():
     """A BERT whose two token-type embeddings are equal: transformers-interpret's token-type bug changes nothing."""
     model, tokenizer = build("bert", seed=1)
     spread(model)
-    with torch.no_grad():
-        types = model.bert.embeddings.token_type_embeddings.weight
-        types[1] = types[0]
+    equal_token_types(model)
     return model, tokenizer
-
-
-def scores(pairs):
-    return [score for _, score in pairs]
 
 
 @pytest.mark.parametrize("embedding_type", [0, 1])

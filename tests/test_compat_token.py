@@ -11,19 +11,12 @@ import transformers_interpret
 
 import attrix
 from attrix.compat.token import TokenClassificationExplainer, unique_keys
+from legacy_comparison import cosine, scores
 from tiny_models import build, save
 
 NER = {0: "O", 1: "B-PER", 2: "I-PER", 3: "B-LOC", 4: "I-LOC"}
 TEXT = "who were they and where is my wonderful music"
 """No repeated token and no punctuation (transformers-interpret rewrites the text around punctuation)."""
-
-
-def cosine(first, second) -> float:
-    return float(torch.nn.functional.cosine_similarity(torch.tensor(first), torch.tensor(second), dim=0))
-
-
-def scores(pairs):
-    return [score for _, score in pairs]
 
 
 @functools.cache

@@ -13,6 +13,7 @@ from transformers import AutoModelForSequenceClassification, AutoTokenizer, pipe
 import attrix
 from attrix.compat.zero_shot import DEFAULT_TEMPLATE, ZeroShotClassificationExplainer
 from attrix.text import TruncationWarning
+from legacy_comparison import cosine, equal_token_types, scores
 from tiny_models import build
 from tiny_nli import build_nli
 
@@ -29,18 +30,8 @@ def nli(arch: str, same_token_types: bool = False):
     transformers-interpret's token-type bug changes nothing (shared, never mutated)."""
     model, tokenizer = build_nli(arch, seed=3, std=0.3)
     if same_token_types:
-        with torch.no_grad():
-            types = model.bert.embeddings.token_type_embeddings.weight
-            types[1] = types[0]
+        equal_token_types(model)
     return model, tokenizer
-
-
-def cosine(first, second) -> float:
-    return float(torch.nn.functional.cosine_similarity(torch.tensor(first), torch.tensor(second), dim=0))
-
-
-def scores(pairs):
-    return [score for _, score in pairs]
 
 
 def tokens(pairs):
