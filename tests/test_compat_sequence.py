@@ -111,3 +111,22 @@ def test_visualize_writes_html_outside_notebooks(same_token_types, tmp_path):
 
 def test_is_importable_from_attrix():
     assert attrix.SequenceClassificationExplainer is SequenceClassificationExplainer
+
+
+def test_readme_example_runs_with_a_local_model(default_model_dir_fixture, tmp_path, monkeypatch):
+    from transformers import AutoModelForSequenceClassification, AutoTokenizer
+
+    monkeypatch.chdir(tmp_path)
+    model_name = str(default_model_dir_fixture)  # in place of "distilbert-base-uncased-finetuned-sst-2-english"
+    model = AutoModelForSequenceClassification.from_pretrained(model_name)
+    tokenizer = AutoTokenizer.from_pretrained(model_name)
+    cls_explainer = attrix.SequenceClassificationExplainer(model, tokenizer)
+    word_attributions = cls_explainer("I love you, I like you")
+    assert [token for token, _ in word_attributions] == ["[CLS]", "i", "love", "you", ",", "i", "like", "you", "[SEP]"]
+    assert max(word_attributions, key=lambda pair: pair[1])[0] == "love"
+    assert cls_explainer.predicted_class_index == 1 and cls_explainer.predicted_class_name == "POSITIVE"
+    cls_explainer.visualize("distilbert_viz.html")
+    attributions = cls_explainer("I love you, I like you, I also kinda dislike you", class_name="NEGATIVE")
+    assert cls_explainer.selected_index == 0 and len(attributions) == len(cls_explainer.input_ids[0])
+    cls_explainer.visualize("distilbert_negative_attr.html")
+    assert (tmp_path / "distilbert_viz.html").is_file() and (tmp_path / "distilbert_negative_attr.html").is_file()
