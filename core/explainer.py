@@ -12,7 +12,8 @@ from attrix.backend import Backend
 from attrix.errors import InputError, UnknownNameError
 from attrix.explanation import Explanation
 from attrix.loading import architecture_of, choose_task, load_config, load_model, load_processor
-from attrix.registry import create, get_registry, options_of
+from attrix.options import options_of
+from attrix.registry import create, get_registry
 from attrix.targets import Target
 
 

@@ -11,6 +11,7 @@ from typing import Any, Literal
 from attrix.backend import Backend
 from attrix.errors import PluginClashError, UnknownNameError
 from attrix.manager import PluginManager, PluginWarning, plugin_manager
+from attrix.options import options_of
 from attrix.renderer import Renderer
 from attrix.task import Task
 
@@ -60,12 +61,6 @@ class Entry:
             "description": self.description,
             "options": self.option_names(),
         }
-
-
-def options_of(cls: type) -> dict[str, inspect.Parameter]:
-    """The keyword-only parameters of ``cls``'s constructor: the options a user may set."""
-    parameters = inspect.signature(cls.__init__).parameters.values()
-    return {p.name: p for p in parameters if p.kind is inspect.Parameter.KEYWORD_ONLY}
 
 
 class Registry:

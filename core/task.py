@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import inspect
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from typing import Any, ClassVar
@@ -11,6 +10,7 @@ from transformers import PretrainedConfig, PreTrainedModel
 
 from attrix.backend import Attributions
 from attrix.explanation import Explanation
+from attrix.options import options_of
 from attrix.problem import Problem
 from attrix.targets import Target
 
@@ -53,8 +53,7 @@ class Task(ABC):
 
     def settings(self) -> dict[str, Any]:
         """The task options in force, recorded in every explanation."""
-        names = [p.name for p in inspect.signature(type(self).__init__).parameters.values() if p.kind is p.KEYWORD_ONLY]
-        return {name: getattr(self, name) for name in names}
+        return {name: getattr(self, name) for name in options_of(type(self))}
 
     @property
     def model_name(self) -> str:

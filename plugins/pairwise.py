@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import replace
-from typing import Any, Literal
+from typing import Any
 
 import torch
 from transformers import PretrainedConfig, PreTrainedModel, PreTrainedTokenizerBase
@@ -57,11 +57,9 @@ class PairwiseClassification(SequenceClassification):
         processor: PreTrainedTokenizerBase,
         *,
         flip_sign: bool = False,
-        embedding: Literal["word", "position", "embeddings"] = "word",
-        baseline: str | int = "pad",
-        word_aggregation: Literal["sum", "mean"] = "sum",
+        **options: Any,
     ) -> None:
-        super().__init__(model, processor, embedding=embedding, baseline=baseline, word_aggregation=word_aggregation)
+        super().__init__(model, processor, **options)
         if not isinstance(flip_sign, bool):
             raise InputTypeError(f"flip_sign must be True or False, got {flip_sign!r}")
         self.flip_sign = flip_sign

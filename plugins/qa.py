@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 
 import torch
 from transformers import AutoModelForQuestionAnswering, BatchEncoding, PreTrainedModel, PreTrainedTokenizerBase
@@ -71,11 +71,9 @@ class QuestionAnswering(TextTask):
         processor: PreTrainedTokenizerBase,
         *,
         max_answer_len: int = 15,
-        embedding: Literal["word", "position", "embeddings"] = "word",
-        baseline: str | int = "pad",
-        word_aggregation: Literal["sum", "mean"] = "sum",
+        **options: Any,
     ) -> None:
-        super().__init__(model, processor, embedding=embedding, baseline=baseline, word_aggregation=word_aggregation)
+        super().__init__(model, processor, **options)
         if not isinstance(max_answer_len, int) or isinstance(max_answer_len, bool) or max_answer_len < 1:
             raise InputError(f"max_answer_len must be a positive integer, got {max_answer_len!r}")
         self.max_answer_len = max_answer_len

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from typing import Any, Literal, Sequence
+from typing import Any, Sequence
 
 import torch
 from transformers import AutoModelForTokenClassification, BatchEncoding, PreTrainedModel, PreTrainedTokenizerBase
@@ -47,11 +47,9 @@ class TokenClassification(TextTask):
         ignored_labels: Sequence[str] = (),
         ignored_indexes: Sequence[int] = (),
         special_tokens: bool = False,
-        embedding: Literal["word", "position", "embeddings"] = "word",
-        baseline: str | int = "pad",
-        word_aggregation: Literal["sum", "mean"] = "sum",
+        **options: Any,
     ) -> None:
-        super().__init__(model, processor, embedding=embedding, baseline=baseline, word_aggregation=word_aggregation)
+        super().__init__(model, processor, **options)
         self.ignored_labels = self._checked_labels(ignored_labels)
         self.ignored_indexes = self._checked_indexes(ignored_indexes)
         if not isinstance(special_tokens, bool):

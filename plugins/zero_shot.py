@@ -5,7 +5,7 @@ from __future__ import annotations
 import warnings
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, replace
-from typing import Any, Literal, Sequence
+from typing import Any, Sequence
 
 import torch
 from transformers import (
@@ -120,13 +120,11 @@ class ZeroShotClassification(TextTask):
         hypothesis_template: str = DEFAULT_TEMPLATE,
         include_hypothesis: bool = False,
         multi_label: bool = False,
-        embedding: Literal["word", "position", "embeddings"] = "word",
-        baseline: str | int = "pad",
-        word_aggregation: Literal["sum", "mean"] = "sum",
+        **options: Any,
     ) -> None:
         self.entailment = entailment_index(model)
         self.contradiction = model.config.num_labels - 1 if self.entailment == 0 else 0  # by position, as the pipeline has it
-        super().__init__(model, processor, embedding=embedding, baseline=baseline, word_aggregation=word_aggregation)
+        super().__init__(model, processor, **options)
         self.candidate_labels = None if candidate_labels is None else list(parse_labels(candidate_labels))
         self.hypothesis_template = check_template(hypothesis_template)
         for option, value in (("include_hypothesis", include_hypothesis), ("multi_label", multi_label)):
