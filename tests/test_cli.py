@@ -70,7 +70,7 @@ def test_missing_model_path_is_a_clear_error(tmp_path):
 
 
 def test_demo_explains_with_the_embedded_model_and_writes_json(default_model_dir_fixture, tmp_path, capsys):
-    from attrix.cli import DEMO_TEXTS
+    from attrix.commands.demo import DEMO_TEXTS
     from attrix.renderers.json import read_json
 
     assert main(["demo", "--out", str(tmp_path / "out"), "--top", "2"]) == 0
