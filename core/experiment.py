@@ -1,0 +1,75 @@
+"""An experiment as plain data: what ``attrix run`` reads from a YAML config and records in its manifest."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any, Literal
+
+DEFAULT_MODEL = "default"
+"""``model.path`` that names the embedded default sentiment model."""
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """Which model to explain and where it runs."""
+
+    path: str = DEFAULT_MODEL
+    revision: str | None = None
+    dtype: Literal["float32", "float16", "bfloat16"] = "float32"
+    device: str = "cpu"
+
+
+@dataclass(frozen=True)
+class Component:
+    """A registered plugin by name, with its options; ``name=None`` lets attrix choose."""
+
+    name: str | None = None
+    options: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class InputsSpec:
+    """Inline inputs, or a JSONL / CSV / Parquet file whose columns ``fields`` maps to the task's input names."""
+
+    items: tuple[Any, ...] | None = None
+    path: str | None = None
+    format: Literal["jsonl", "csv", "parquet"] | None = None
+    fields: dict[str, str] = field(default_factory=dict)
+    id_field: str | None = None
+    limit: int | None = None
+
+
+@dataclass(frozen=True)
+class OutputSpec:
+    """Where a run writes its rows, manifest, summary and reports."""
+
+    directory: str = "attrix-run"
+    format: Literal["jsonl", "parquet"] = "jsonl"
+
+
+@dataclass(frozen=True)
+class EngineSpec:
+    """What runs the batches: ``local`` in this process, or ``ray`` on a Ray cluster (options: address, actors, CPUs and GPUs per actor)."""
+
+    name: Literal["local", "ray"] = "local"
+    options: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Experiment:
+    """Everything one run needs; ``targets`` is ``"predicted"``, ``"all"``, a label, or a list of labels."""
+
+    model: ModelSpec = field(default_factory=ModelSpec)
+    task: Component = field(default_factory=lambda: Component("auto"))
+    backend: Component = field(default_factory=Component)
+    targets: str | int | list[str | int] = "predicted"
+    inputs: InputsSpec = field(default_factory=InputsSpec)
+    batch_size: int = 8
+    output: OutputSpec = field(default_factory=OutputSpec)
+    seed: int = 0
+    renderers: tuple[Component, ...] = ()
+    engine: EngineSpec = field(default_factory=EngineSpec)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain data (lists for tuples), as the run manifest records it."""
+        return asdict(self)
