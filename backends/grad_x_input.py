@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import torch
-from captum.attr import InputXGradient
 
+from attrix.backend import Attributions
 from attrix.backends.captum_backend import CaptumBackend
 from attrix.engine import path_attributions
 from attrix.hookspecs import hookimpl
-from attrix.points import InputPoint
+from attrix.points import Endpoints, InputPoint
 from attrix.problem import Problem
 
 
@@ -23,12 +23,8 @@ class GradientXInput(CaptumBackend):
     def point(self, problem: Problem) -> InputPoint:
         return InputPoint()
 
-    def captum(self, problem: Problem, point: InputPoint, end: torch.Tensor, start: torch.Tensor, targets: list[int]) -> torch.Tensor:
-        forward, rest = point.captum_forward(problem)
-        return InputXGradient(forward).attribute(end.clone().requires_grad_(True), target=targets, additional_forward_args=rest)
-
-    def shared(self, problem: Problem, point: InputPoint, end: torch.Tensor, start: torch.Tensor) -> torch.Tensor:
-        return path_attributions(point, problem, end, torch.zeros_like(end), [1.0], [1.0])
+    def integrate(self, problem: Problem, point: InputPoint, ends: Endpoints) -> Attributions:
+        return Attributions.bounded(path_attributions(point, problem, ends.end, torch.zeros_like(ends.end), [1.0], [1.0]), ends)
 
 
 @hookimpl

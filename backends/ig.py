@@ -7,10 +7,11 @@ from typing import Any
 import torch
 from captum.attr import IntegratedGradients, NoiseTunnel
 
+from attrix.backend import Attributions
 from attrix.backends.integration import PathIntegralBackend
 from attrix.errors import InputError, UnknownNameError
 from attrix.hookspecs import hookimpl
-from attrix.points import InputPoint
+from attrix.points import Endpoints, InputPoint
 from attrix.problem import Problem
 
 NOISE_TUNNELS = ("smoothgrad", "smoothgrad_sq", "vargrad")
@@ -32,14 +33,14 @@ class IntegratedGradientsBackend(PathIntegralBackend):
     def __init__(
         self,
         *,
-        n_steps: int = 50,
-        method: str = "gausslegendre",
-        internal_batch_size: int | None = None,
         noise_tunnel: str | None = None,
         nt_samples: int = 5,
         nt_stdevs: float = 1.0,
+        **options: Any,
     ) -> None:
-        super().__init__(n_steps=n_steps, method=method, internal_batch_size=internal_batch_size)
+        super().__init__(**options)
+        if noise_tunnel is not None and options.get("n_steps") == "auto":
+            raise InputError('n_steps="auto" cannot be used with a noise tunnel; give a number of steps')
         if noise_tunnel is not None and noise_tunnel not in NOISE_TUNNELS:
             raise UnknownNameError("noise_tunnel", noise_tunnel, [*NOISE_TUNNELS, None])
         if not isinstance(nt_samples, int) or isinstance(nt_samples, bool) or nt_samples < 1:
@@ -59,27 +60,28 @@ class IntegratedGradientsBackend(PathIntegralBackend):
     def point(self, problem: Problem) -> InputPoint:
         return InputPoint()
 
-    def captum(self, problem: Problem, point: InputPoint, end: torch.Tensor, start: torch.Tensor, targets: list[int]) -> torch.Tensor:
+    def integrate(self, problem: Problem, point: InputPoint, ends: Endpoints) -> Attributions:
+        """The engine's integrated gradients, or with a noise tunnel captum's NoiseTunnel, one call per target."""
+        if self.noise_tunnel is None:
+            return super().integrate(problem, point, ends)
+        columns = [self.smoothed(problem, point, ends, problem.targets[:, column].tolist()) for column in range(problem.n_targets)]
+        return Attributions.bounded(torch.stack(columns, dim=1), ends)
+
+    def smoothed(self, problem: Problem, point: InputPoint, ends: Endpoints, targets: list[int]) -> torch.Tensor:
+        """captum's NoiseTunnel around IntegratedGradients toward one target per input: ``[batch, ...]``."""
         forward, rest = point.captum_forward(problem)
-        options = dict(
-            baselines=start,
+        return NoiseTunnel(IntegratedGradients(forward)).attribute(
+            ends.end,
+            nt_type=self.noise_tunnel,
+            nt_samples=self.nt_samples,
+            stdevs=self.nt_stdevs,
+            baselines=ends.start,
             target=targets,
             additional_forward_args=rest,
             n_steps=self.n_steps,
             method=self.method,
             internal_batch_size=self.internal_batch_size,
         )
-        if self.noise_tunnel is None:
-            return IntegratedGradients(forward).attribute(end, **options)
-        return NoiseTunnel(IntegratedGradients(forward)).attribute(
-            end, nt_type=self.noise_tunnel, nt_samples=self.nt_samples, stdevs=self.nt_stdevs, **options
-        )
-
-    def shared(self, problem: Problem, point: InputPoint, end: torch.Tensor, start: torch.Tensor) -> torch.Tensor:
-        if self.noise_tunnel is None:
-            return super().shared(problem, point, end, start)
-        columns = [self.captum(problem, point, end, start, problem.targets[:, column].tolist()) for column in range(problem.n_targets)]
-        return torch.stack(columns, dim=1)
 
 
 @hookimpl

@@ -1,35 +1,102 @@
-"""What the integrated-gradients backends share: their options and the shared-forward path."""
+"""What the integrated-gradients backends share: their options, fixed or adaptive steps, and the shared-forward path."""
 
 from __future__ import annotations
 
-import torch
-from captum.attr._utils.approximation_methods import SUPPORTED_METHODS, approximation_parameters
+from typing import Any, ContextManager
 
+import torch
+from captum.attr._utils.approximation_methods import SUPPORTED_METHODS
+
+from attrix.adaptive import adaptive_attributions
+from attrix.backend import Attributions
 from attrix.backends.captum_backend import CaptumBackend
-from attrix.engine import path_attributions
+from attrix.engine import integration_steps, path_attributions
 from attrix.errors import InputError, UnknownNameError
-from attrix.points import Point
+from attrix.points import Endpoints, Point
 from attrix.problem import Problem
 
+AUTOCAST = {"bf16": torch.bfloat16, "bfloat16": torch.bfloat16, "fp16": torch.float16, "float16": torch.float16}
+ADAPTIVE_OPTIONS = ("tolerance", "max_steps")
+CPU_MEMORY_BUDGET = 1 << 30
+"""Bytes the path's activations may take at once on the CPU when ``internal_batch_size`` is not given."""
 
-def integration_steps(method: str, n_steps: int) -> tuple[list[float], list[float]]:
-    """captum's points and weights for ``n_steps`` of ``method`` (``gausslegendre``, ``riemann_trapezoid``, ...)."""
-    step_sizes, alphas = approximation_parameters(method)
-    return list(alphas(n_steps)), list(step_sizes(n_steps))
+
+def _positive_int(name: str, value: Any, alternative: str = "") -> int:
+    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+        raise InputError(f"{name} must be a positive integer, got {value!r}{alternative}")
+    return value
+
+
+def default_memory_budget(device: torch.device) -> int:
+    """Bytes for the path's activations: half the free memory of a GPU, ``CPU_MEMORY_BUDGET`` on the CPU."""
+    if device.type == "cuda":
+        free, _ = torch.cuda.mem_get_info(device)
+        return free // 2
+    return CPU_MEMORY_BUDGET
 
 
 class PathIntegralBackend(CaptumBackend):
-    """Integrated gradients from the baseline to the input, at some point of the model."""
+    """Integrated gradients from the baseline to the input, at some point of the model.
 
-    def __init__(self, *, n_steps: int = 50, method: str = "gausslegendre", internal_batch_size: int | None = None) -> None:
+    ``n_steps`` is a number of steps, or ``"auto"``: Gauss-Legendre steps 8, 16, 32, ... up to ``max_steps``,
+    each target stopping at the first whose relative completeness error |delta| / |f(x) − f(baseline)| is at
+    most ``tolerance`` (its explanation's settings record ``steps_used``). Without ``internal_batch_size``, the
+    steps are chunked to fit ``memory_budget`` bytes (default: 1 GiB on the CPU, half the free GPU memory).
+    ``autocast="bf16" | "fp16"`` runs the path's forward passes under torch.autocast; f(x) and f(baseline) are
+    not, so the delta shows what the lower precision costs.
+    """
+
+    def __init__(
+        self,
+        *,
+        n_steps: int | str = 50,
+        method: str = "gausslegendre",
+        internal_batch_size: int | None = None,
+        tolerance: float = 0.01,
+        max_steps: int = 128,
+        memory_budget: int | None = None,
+        autocast: str | None = None,
+    ) -> None:
         if method not in SUPPORTED_METHODS:
             raise UnknownNameError("integration method", method, SUPPORTED_METHODS)
-        if not isinstance(n_steps, int) or isinstance(n_steps, bool) or n_steps < 1:
-            raise InputError(f"n_steps must be a positive integer, got {n_steps!r}")
-        if internal_batch_size is not None and (not isinstance(internal_batch_size, int) or internal_batch_size < 1):
-            raise InputError(f"internal_batch_size must be a positive integer or None, got {internal_batch_size!r}")
+        if n_steps != "auto":
+            _positive_int("n_steps", n_steps, ' (or "auto" for adaptive steps)')
+        if internal_batch_size is not None:
+            _positive_int("internal_batch_size", internal_batch_size, " (or None)")
+        if not isinstance(tolerance, (int, float)) or isinstance(tolerance, bool) or not 0 < tolerance < 1:
+            raise InputError(f"tolerance must be a number between 0 and 1 (a relative completeness error), got {tolerance!r}")
+        _positive_int("max_steps", max_steps)
+        if memory_budget is not None:
+            _positive_int("memory_budget", memory_budget, " (bytes, or None)")
+        if autocast is not None and autocast not in AUTOCAST:
+            raise UnknownNameError("autocast", autocast, [*AUTOCAST, None])
         self.n_steps, self.method, self.internal_batch_size = n_steps, method, internal_batch_size
+        self.tolerance, self.max_steps = float(tolerance), max_steps
+        self.memory_budget, self.autocast = memory_budget, autocast
 
-    def shared(self, problem: Problem, point: Point, end: torch.Tensor, start: torch.Tensor) -> torch.Tensor:
+    def settings(self) -> dict[str, Any]:
+        """The options in force; ``tolerance`` and ``max_steps`` only with ``n_steps="auto"``."""
+        settings = super().settings()
+        if self.n_steps != "auto":
+            for key in ADAPTIVE_OPTIONS:
+                del settings[key]
+        return settings
+
+    def precision(self, device: torch.device) -> ContextManager[object] | None:
+        """The autocast context the path runs under, if asked for."""
+        return None if self.autocast is None else torch.autocast(device.type, dtype=AUTOCAST[self.autocast])
+
+    def integrate(self, problem: Problem, point: Point, ends: Endpoints) -> Attributions:
+        device = ends.end.device
+        budget = self.memory_budget or default_memory_budget(device)
+        if self.n_steps == "auto":
+            values, steps = adaptive_attributions(
+                point, problem, ends, self.method, self.tolerance, self.max_steps,
+                self.internal_batch_size, self.precision(device), budget,
+            )
+            return Attributions.bounded(values, ends, steps)
         alphas, weights = integration_steps(self.method, self.n_steps)
-        return path_attributions(point, problem, end, start, alphas, weights, self.internal_batch_size)
+        values = path_attributions(
+            point, problem, ends.end, ends.start, alphas, weights, self.internal_batch_size, self.precision(device), budget
+        )
+        return Attributions.bounded(values, ends)

@@ -10,11 +10,13 @@ from attrix.compat import (
     TokenClassificationExplainer,
     ZeroShotClassificationExplainer,
 )
+from attrix.display import display
 from attrix.errors import AttrixError, InputError, InputTypeError, PluginClashError, TaskMismatchError, UnknownNameError
 from attrix.explainer import Explainer
 from attrix.explanation import Explanation, TargetAttribution, Word
 from attrix.hookspecs import hookimpl
 from attrix.manager import plugin_manager
+from attrix.plugin_options import OptionError
 from attrix.problem import InputEmbedding, Problem
 from attrix.registry import create, get_registry
 from attrix.renderer import Renderer
@@ -50,5 +52,7 @@ __all__ = [
     "hookimpl",
     "plugin_manager",
     "create",
+    "display",
+    "OptionError",
     "get_registry",
 ]

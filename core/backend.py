@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Sequence
 
 import torch
 
-from attrix.engine import convergence_delta, endpoint_scores
-from attrix.points import Point
+from attrix.engine import convergence_delta
+from attrix.points import Endpoints, Point, endpoint_scores
 from attrix.problem import Problem
 
 
@@ -21,14 +21,27 @@ class Attributions:
     scores: torch.Tensor
     baseline_scores: torch.Tensor
     delta: torch.Tensor
+    steps: torch.Tensor | None = None
+    """The integration steps each target took, ``[batch, n_targets]``, when the backend chose them (``n_steps="auto"``)."""
 
     @classmethod
     def measured(
         cls, values: torch.Tensor, point: Point, problem: Problem, end: torch.Tensor, start: torch.Tensor
     ) -> "Attributions":
         """Attributions with f(x), f(baseline) and the convergence delta measured at ``point``."""
-        scores, baseline_scores = endpoint_scores(point, problem, end, start)
-        return cls(values.detach(), scores, baseline_scores, convergence_delta(values.detach(), scores, baseline_scores))
+        return cls.bounded(values, Endpoints(end, start, *endpoint_scores(point, problem, end, start)))
+
+    @classmethod
+    def bounded(cls, values: torch.Tensor, ends: Endpoints, steps: torch.Tensor | None = None) -> "Attributions":
+        """Attributions with the scores ``ends`` already holds, and their convergence delta."""
+        values = values.detach()
+        return cls(values, ends.scores, ends.baseline_scores, convergence_delta(values, ends.scores, ends.baseline_scores), steps)
+
+    def settings_of(self, rows: Sequence[int]) -> dict[str, Any]:
+        """What an explanation made of problem rows ``rows`` records beside the options: the steps its targets took."""
+        if self.steps is None:
+            return {}
+        return {"steps_used": int(self.steps[list(rows)].max())}
 
 
 class Backend(ABC):

@@ -72,4 +72,13 @@ class Experiment:
 
     def to_dict(self) -> dict[str, Any]:
         """Plain data (lists for tuples), as the run manifest records it."""
-        return asdict(self)
+        return _plain(asdict(self))
+
+
+def _plain(value: Any) -> Any:
+    """``value`` with every tuple, at any depth, made a list."""
+    if isinstance(value, dict):
+        return {key: _plain(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(item) for item in value]
+    return value

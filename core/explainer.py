@@ -5,6 +5,7 @@ from __future__ import annotations
 from contextlib import contextmanager
 from typing import Any, Iterator
 
+import torch
 from torch import nn
 from transformers import PreTrainedModel
 
@@ -13,6 +14,7 @@ from attrix.errors import InputError, UnknownNameError
 from attrix.explanation import Explanation
 from attrix.loading import architecture_of, choose_task, load_config, load_model, load_processor
 from attrix.options import options_of
+from attrix.placement import resolve_device, resolve_dtype
 from attrix.registry import create, get_registry
 from attrix.targets import Target
 
@@ -33,9 +35,12 @@ def frozen_parameters(model: nn.Module) -> Iterator[None]:
 class Explainer:
     """Explains a model's predictions: call it with one input for an ``Explanation``, a list for a list.
 
-    ``model`` is a loaded model or a local directory / Hub id; ``task="auto"`` picks the task from its head,
-    and ``backend=None`` the task's default backend (``layer_ig`` for text).
-    Other keyword options go to the task or the backend, whichever declares them.
+    ``model`` is a loaded model or a local directory / Hub id (at ``revision``, a branch, tag or commit);
+    ``task="auto"`` picks the task from its head, and ``backend=None`` the task's default backend (``layer_ig``
+    for text). ``device`` (``"cpu"``, ``"cuda"``, ``"cuda:1"``, ``"auto"`` for the GPU if there is one, or a
+    torch.device) and ``dtype`` (``"float32"``, ``"float16"``, ``"bfloat16"`` or a torch dtype) move the model;
+    left out, a model loaded by name runs on the CPU in the dtype it was saved in, a loaded one stays as it is.
+    Inputs go to the model's device. Other keyword options go to the task or the backend, whichever declares them.
     """
 
     def __init__(
@@ -46,15 +51,24 @@ class Explainer:
         backend: str | None = None,
         *,
         batch_size: int = 8,
+        device: str | torch.device | None = None,
+        dtype: str | torch.dtype | None = None,
+        revision: str | None = None,
         **options: Any,
     ) -> None:
         if isinstance(model, str):
-            config = load_config(model)
+            config = load_config(model, revision)
             task_entry = choose_task(task, architecture_of(config), config)
-            tokenizer = tokenizer if tokenizer is not None else load_processor(model)
-            model = load_model(model, task_entry)
+            tokenizer = tokenizer if tokenizer is not None else load_processor(model, revision)
+            model = load_model(model, task_entry, revision)
         else:
+            if revision is not None:
+                raise InputError("revision= picks a version of a model given by name; this model is already loaded")
             task_entry = choose_task(task, architecture_of(model), model.config)
+        if device is not None or dtype is not None:
+            model = model.to(
+                device=None if device is None else resolve_device(device), dtype=None if dtype is None else resolve_dtype(dtype)
+            )
         if tokenizer is None:
             raise InputError("a loaded model needs its tokenizer or processor: Explainer(model, tokenizer)")
         if not isinstance(batch_size, int) or batch_size < 1:
@@ -96,6 +110,7 @@ class Explainer:
 
     def _explain(self, items: list[Any], target: Target) -> list[Explanation]:
         prepared = self.task.prepare(items, target)
+        prepared.problem = prepared.problem.to(self.model.device)
         with frozen_parameters(self.model):
             attributions = self.backend.attribute(prepared.problem)
         return self.task.explanations(prepared, attributions, self.backend.name, self.backend.settings())

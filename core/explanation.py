@@ -95,10 +95,10 @@ class Explanation:
         return sorted(self.word_attributions(label), key=lambda pair: pair[1], reverse=True)[:k]
 
     def _repr_html_(self) -> str:
-        """The explanation drawn by the html renderer, for notebooks."""
+        """The explanation drawn by the html renderer as a fragment with its own style, for notebooks."""
         from attrix.renderers.html import HtmlRenderer
 
-        return HtmlRenderer(index=False).render([self])
+        return HtmlRenderer(title="", index=False).fragment([self])
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict, tagged with the schema version."""

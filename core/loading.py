@@ -65,29 +65,29 @@ def quiet_transformers(*, keep_warnings: bool = False) -> Iterator[None]:
             transformers_logging.enable_progress_bar()
 
 
-def load_config(name: str) -> PretrainedConfig:
-    """The config of a local directory or Hub id, with a clear error when it cannot be read."""
+def load_config(name: str, revision: str | None = None) -> PretrainedConfig:
+    """The config of a local directory or Hub id (at ``revision``), with a clear error when it cannot be read."""
     try:
-        return AutoConfig.from_pretrained(name)
+        return AutoConfig.from_pretrained(name, revision=revision)
     except (OSError, ValueError) as error:
         raise ModelLoadError(f"could not load a model from {name!r}: give a local directory with config.json or a Hub id ({error})") from None
 
 
-def load_model(name: str, task: Entry) -> PreTrainedModel:
-    """The model at ``name`` with the head ``task`` needs."""
+def load_model(name: str, task: Entry, revision: str | None = None) -> PreTrainedModel:
+    """The model at ``name`` (at ``revision``) with the head ``task`` needs."""
     try:
         with quiet_transformers(keep_warnings=True):
-            return task.obj.auto_model.from_pretrained(name)
+            return task.obj.auto_model.from_pretrained(name, revision=revision)
     except (OSError, ValueError) as error:
         raise ModelLoadError(f"could not load the {task.name} model {name!r}: {error}") from None
 
 
-def load_processor(name: str) -> Any:
-    """The tokenizer (text models) or processor (vision models) stored with the model at ``name``."""
+def load_processor(name: str, revision: str | None = None) -> Any:
+    """The tokenizer (text models) or processor (vision models) stored with the model at ``name`` (at ``revision``)."""
     try:
-        return AutoTokenizer.from_pretrained(name)
+        return AutoTokenizer.from_pretrained(name, revision=revision)
     except (OSError, ValueError, TypeError):
         try:
-            return AutoProcessor.from_pretrained(name)
+            return AutoProcessor.from_pretrained(name, revision=revision)
         except (OSError, ValueError, TypeError) as error:
             raise ModelLoadError(f"could not load a tokenizer or processor from {name!r}: {error}") from None

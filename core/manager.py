@@ -27,6 +27,9 @@ BUILTIN_PLUGINS = (
     "attrix.backends.grad_x_input",
     "attrix.renderers.json",
     "attrix.renderers.html",
+    "attrix.renderers.png",
+    "attrix.renderers.terminal",
+    "attrix.renderers.jsonl",
 )
 
 

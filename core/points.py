@@ -3,13 +3,24 @@
 from __future__ import annotations
 
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Callable, Iterator, Protocol
 
 import torch
 from torch import nn
 
 from attrix.errors import AttrixError
-from attrix.problem import Inputs, Problem, concat_inputs
+from attrix.problem import Inputs, Problem, concat_inputs, repeat_inputs
+
+
+@dataclass(frozen=True)
+class Endpoints:
+    """A point's value at the inputs (``end``) and at the baselines (``start``), and the explained scores at each."""
+
+    end: torch.Tensor
+    start: torch.Tensor
+    scores: torch.Tensor
+    baseline_scores: torch.Tensor
 
 
 class Point(Protocol):
@@ -32,10 +43,16 @@ def _single_tensor(layer: nn.Module, output: object) -> torch.Tensor:
 
 
 @contextmanager
-def captured_output(layer: nn.Module) -> Iterator[list[torch.Tensor]]:
-    """Collect every output ``layer`` produces while the block runs."""
+def captured_output(layer: nn.Module, strict: bool = True) -> Iterator[list[torch.Tensor]]:
+    """Collect every output ``layer`` produces while the block runs: one that is not a single tensor is an error
+    if ``strict``, else left out."""
     seen: list[torch.Tensor] = []
-    handle = layer.register_forward_hook(lambda module, args, out: seen.append(_single_tensor(module, out)))
+
+    def record(module: nn.Module, args: object, out: object) -> None:
+        if strict or isinstance(out, torch.Tensor):
+            seen.append(_single_tensor(module, out))
+
+    handle = layer.register_forward_hook(record)
     try:
         yield seen
     finally:
@@ -68,8 +85,20 @@ class LayerPoint:
         self.layer = layer
 
     def values(self, problem: Problem) -> tuple[torch.Tensor, torch.Tensor]:
-        with captured_output(self.layer) as seen, torch.no_grad():
-            problem.forward(**concat_inputs(problem.inputs, problem.baselines))
+        """The layer at the inputs from the prediction, at the baselines from a forward pass over them (one over
+        both without a prediction); none when the layer is the embedding of the input ids, applied to them directly."""
+        embedding, prediction = problem.embedding, problem.prediction
+        with torch.no_grad():
+            known = None if prediction is None else prediction.layer_output
+            if self.layer is embedding.embed:
+                end = known if known is not None else self.layer(problem.inputs[embedding.source])
+                return end, self.layer(problem.baselines[embedding.source])
+            if known is not None:
+                with captured_output(self.layer) as seen:
+                    problem.forward(**problem.baselines)
+                return known, seen[0]
+            with captured_output(self.layer) as seen:
+                problem.forward(**concat_inputs(problem.inputs, problem.baselines))
         return seen[0].split(problem.batch_size)
 
     def run(self, problem: Problem, inputs: Inputs, value: torch.Tensor) -> torch.Tensor:
@@ -97,3 +126,20 @@ class InputPoint:
             return self.run(problem, dict(zip(rest_keys, rest)), value)
 
         return forward, tuple(problem.inputs[key] for key in rest_keys)
+
+
+def endpoint_scores(point: Point, problem: Problem, end: torch.Tensor, start: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """The explained scores with the point at ``end`` and at ``start`` (the rest of the inputs as they are), each
+    ``[batch, n_targets]``: f(x) from the task's prediction when the problem carries one, so that only ``start`` is
+    run, else both in one pass."""
+    with torch.no_grad():
+        if problem.prediction is not None:
+            return problem.scores(problem.prediction.outputs), problem.scores(point.run(problem, problem.inputs, start))
+        scores = problem.scores(point.run(problem, repeat_inputs(problem.inputs, 2), torch.cat([end, start])), 2)
+    return scores.split(problem.batch_size)
+
+
+def endpoints(point: Point, problem: Problem) -> Endpoints:
+    """The point's values and the explained scores at the inputs and at the baselines, in as few passes as can be."""
+    end, start = point.values(problem)
+    return Endpoints(end, start, *endpoint_scores(point, problem, end, start))

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Callable
+from dataclasses import dataclass, replace
+from typing import Callable, Sequence
 
 import torch
 from torch import nn
@@ -20,9 +20,33 @@ class InputEmbedding:
     embed: Callable[[torch.Tensor], torch.Tensor]
 
 
+@dataclass(frozen=True)
+class Prediction:
+    """The forward pass a task ran to predict, kept so that backends need not run it again."""
+
+    outputs: torch.Tensor
+    """``forward(**inputs)`` without gradients: ``[batch, n_outputs]``."""
+    layer_output: torch.Tensor | None = None
+    """The attributed layer's output in that pass, if the task recorded it."""
+
+    def rows(self, rows: Sequence[int] | torch.Tensor) -> "Prediction":
+        """The prediction of the rows ``rows`` only."""
+        layer_output = None if self.layer_output is None else self.layer_output[rows]
+        return Prediction(self.outputs[rows], layer_output)
+
+    def to(self, device: torch.device | str) -> "Prediction":
+        """The prediction with its tensors on ``device``."""
+        layer_output = None if self.layer_output is None else self.layer_output.to(device)
+        return Prediction(self.outputs.to(device), layer_output)
+
+
 @dataclass
 class Problem:
-    """A batch of model inputs, its baseline, the scores to explain and where to attribute them."""
+    """A batch of model inputs, its baseline, the scores to explain and where to attribute them.
+
+    ``prediction``, when the task gives it, must be what ``forward(**inputs)`` returns (and ``layer``'s output in
+    that pass): backends then take f(x) and the layer's value at the inputs from it instead of running it again.
+    """
 
     inputs: Inputs
     baselines: Inputs
@@ -30,6 +54,7 @@ class Problem:
     targets: torch.Tensor
     layer: nn.Module
     embedding: InputEmbedding
+    prediction: Prediction | None = None
 
     @property
     def batch_size(self) -> int:
@@ -44,6 +69,31 @@ class Problem:
     def scores(self, outputs: torch.Tensor, repeats: int = 1) -> torch.Tensor:
         """The explained scores ``[repeats * batch, n_targets]`` picked from ``forward``'s outputs."""
         return outputs.gather(1, self.targets.repeat(repeats, 1))
+
+    def select(self, rows: torch.Tensor, columns: torch.Tensor) -> "Problem":
+        """The problem of rows ``rows`` only, explaining their targets in ``columns`` only."""
+        return replace(
+            self,
+            inputs={key: value[rows] for key, value in self.inputs.items()},
+            baselines={key: value[rows] for key, value in self.baselines.items()},
+            targets=self.targets[rows][:, columns],
+            prediction=None if self.prediction is None else self.prediction.rows(rows),
+        )
+
+    def to(self, device: torch.device | str) -> "Problem":
+        """The problem with every tensor on ``device`` (the model's)."""
+        return replace(
+            self,
+            inputs=tensors_to(self.inputs, device),
+            baselines=tensors_to(self.baselines, device),
+            targets=self.targets.to(device),
+            prediction=None if self.prediction is None else self.prediction.to(device),
+        )
+
+
+def tensors_to(inputs: Inputs, device: torch.device | str) -> Inputs:
+    """``inputs`` with every tensor on ``device``."""
+    return {key: value.to(device) for key, value in inputs.items()}
 
 
 def repeat_inputs(inputs: Inputs, repeats: int) -> Inputs:

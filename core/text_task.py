@@ -12,7 +12,8 @@ from transformers import BatchEncoding, PreTrainedModel, PreTrainedTokenizerBase
 from attrix.backend import Attributions
 from attrix.errors import InputError, UnknownNameError
 from attrix.explanation import TargetAttribution, Word
-from attrix.problem import InputEmbedding, Inputs, Problem
+from attrix.points import captured_output
+from attrix.problem import InputEmbedding, Inputs, Prediction, Problem, tensors_to
 from attrix.task import Task
 from attrix.text import (
     EncoderTokens,
@@ -109,21 +110,23 @@ class TextTask(Task):
     def encode(
         self, texts: Sequence[str], pairs: Sequence[str] | None = None, truncation: str = "longest_first"
     ) -> tuple[BatchEncoding, Inputs, Inputs]:
-        """The encoding of a batch, the model inputs it gives and their baseline (special tokens kept, the rest replaced)."""
+        """The encoding of a batch, the model inputs it gives and their baseline (special tokens kept, the rest
+        replaced); the inputs and baselines are on the model's device, the encoding stays on the CPU."""
         encoding = encode(self.tokenizer, texts, pairs, self.limit, truncation)
         inputs = {key: encoding[key] for key in self.tokenizer.model_input_names if key in encoding}
         kept = encoding["special_tokens_mask"].bool()
         baselines = dict(inputs, input_ids=torch.where(kept, inputs["input_ids"], self.baseline_id))
-        return encoding, inputs, baselines
+        return encoding, tensors_to(inputs, self.model.device), tensors_to(baselines, self.model.device)
 
-    def predict(self, inputs: Inputs, baselines: Inputs) -> torch.Tensor:
-        """The scores for ``inputs`` without gradients; with ``embedding="position"``, also fixes the position ids."""
-        with torch.no_grad(), self._recorded_positions() as positions:
+    def predict(self, inputs: Inputs, baselines: Inputs) -> Prediction:
+        """The scores for ``inputs`` without gradients, with the attributed layer's output in that pass (which
+        backends reuse); with ``embedding="position"``, also fixes the position ids."""
+        with torch.no_grad(), self._recorded_positions() as positions, captured_output(self.layer, strict=False) as layer:
             scores = self.forward(**inputs)
         if positions:
             inputs["position_ids"] = positions[0].expand_as(inputs["input_ids"]).clone()
             baselines["position_ids"] = torch.zeros_like(inputs["position_ids"])
-        return scores
+        return Prediction(scores, layer[0] if layer and not positions else None)
 
     @contextmanager
     def _recorded_positions(self) -> Iterator[list[torch.Tensor]]:
@@ -138,15 +141,17 @@ class TextTask(Task):
         finally:
             handle.remove()
 
-    def problem(self, inputs: Inputs, baselines: Inputs, targets: torch.Tensor) -> Problem:
-        """The problem of explaining ``targets`` (``[batch, n_targets]`` indices into ``scores``)."""
+    def problem(self, inputs: Inputs, baselines: Inputs, targets: torch.Tensor, prediction: Prediction | None = None) -> Problem:
+        """The problem of explaining ``targets`` (``[batch, n_targets]`` indices into ``scores``); ``prediction``
+        is ``predict``'s result for these inputs, if the task has it."""
         return Problem(
             inputs=inputs,
             baselines=baselines,
             forward=self.forward,
-            targets=targets,
+            targets=targets.to(self.model.device),
             layer=self.layer,
             embedding=InputEmbedding("input_ids", "inputs_embeds", self.model.get_input_embeddings()),
+            prediction=prediction,
         )
 
     def tokens_and_words(self, encoding: BatchEncoding, row: int, texts: Sequence[str]) -> tuple[list[int], list[str], list[Word]]:

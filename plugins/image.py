@@ -19,7 +19,8 @@ from attrix.backend import Attributions
 from attrix.errors import InputError, InputTypeError, UnknownNameError
 from attrix.explanation import Explanation, TargetAttribution
 from attrix.hookspecs import hookimpl
-from attrix.problem import InputEmbedding, Problem
+from attrix.points import captured_output
+from attrix.problem import InputEmbedding, Prediction, Problem
 from attrix.targets import Target, resolve_targets
 from attrix.task import Prepared, Task
 
@@ -194,7 +195,7 @@ class ImageClassification(Task):
             raise InputError(
                 f"the image processor made images of different sizes {shapes}; explain them with batch_size=1"
             )
-        return torch.cat(processed).to(self.model.dtype)
+        return torch.cat(processed).to(self.model.device, self.model.dtype)
 
     def prepare(self, items: list[Picture], target: Target) -> Prepared:
         images = [item.image for item in items]
@@ -203,17 +204,20 @@ class ImageClassification(Task):
             baseline = torch.zeros_like(pixels)
         else:
             baseline = self.pixels([Image.new("RGB", image.size) for image in images])
-        with torch.no_grad():
-            probabilities = self.probabilities(pixels)
+        with torch.no_grad(), captured_output(self.layer, strict=False) as stem:
+            logits = self.logits(pixels)
+        probabilities = class_scores(logits, self.model.config)
+        outputs = probabilities if self.output == "probabilities" else logits
         labels = self.labels
         targets = torch.tensor([resolve_targets(target, labels, [row]) for row in probabilities.argmax(-1).tolist()])
         problem = Problem(
             inputs={"pixel_values": pixels},
             baselines={"pixel_values": baseline},
             forward=self.probabilities if self.output == "probabilities" else self.logits,
-            targets=targets,
+            targets=targets.to(self.model.device),
             layer=self.layer,
             embedding=InputEmbedding("pixel_values", "pixel_values", nn.Identity()),
+            prediction=Prediction(outputs, stem[0] if stem else None),
         )
         return Prepared(problem, (items, probabilities))
 
@@ -247,7 +251,7 @@ class ImageClassification(Task):
                     predicted_label=labels[int(probabilities[row].argmax())],
                     probabilities={labels[index]: float(p) for index, p in enumerate(probabilities[row].tolist())},
                     method=method,
-                    settings={**settings, **self.settings()},
+                    settings={**settings, **attributions.settings_of([row]), **self.settings()},
                     details=self.details(item, values, problem.inputs["pixel_values"].shape[1:]),
                 )
             )

@@ -84,7 +84,9 @@ class PairwiseClassification(SequenceClassification):
     def prepare(self, items: list[tuple[str, str]], target: Target) -> Prepared:
         prepared = super().prepare(items, target)
         if self.flip_sign:
-            prepared.problem = replace(prepared.problem, forward=self.complement)
+            prediction = prepared.problem.prediction
+            flipped = replace(prediction, outputs=1 - prediction.outputs)
+            prepared.problem = replace(prepared.problem, forward=self.complement, prediction=flipped)
         return prepared
 
 

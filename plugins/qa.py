@@ -105,12 +105,13 @@ class QuestionAnswering(TextTask):
     def prepare(self, items: list[tuple[str, str]], target: Target) -> Prepared:
         questions, contexts = [question for question, _ in items], [context for _, context in items]
         encoding, inputs, baselines = self.encode(questions, contexts, truncation="only_second")
-        logits = self.predict(inputs, baselines)
+        prediction = self.predict(inputs, baselines)
+        logits = prediction.outputs.cpu()
         length = inputs["input_ids"].shape[1]
         answers = [self._answer(encoding, row, logits[row], contexts[row]) for row in range(len(items))]
         ends = resolve_targets(target, ENDS, [0, 1])
         targets = torch.tensor([[(answer.first, length + answer.last)[end] for end in ends] for answer in answers])
-        return Prepared(self.problem(inputs, baselines, targets), (items, encoding, answers, ends))
+        return Prepared(self.problem(inputs, baselines, targets, prediction), (items, encoding, answers, ends))
 
     def _answer(self, encoding: BatchEncoding, row: int, logits: torch.Tensor, context: str) -> Answer:
         """The best span of row ``row``, widened to whole words as the pipeline reports it (surrounding spaces left out)."""
@@ -146,7 +147,7 @@ class QuestionAnswering(TextTask):
                     predicted_label=answer.text,
                     probabilities={"start": answer.start_probability, "end": answer.end_probability},
                     method=method,
-                    settings={**settings, **self.settings()},
+                    settings={**settings, **attributions.settings_of([row]), **self.settings()},
                     word_aggregation=self.word_aggregation,
                     details={
                         "answer": answer.text,

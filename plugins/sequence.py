@@ -50,10 +50,11 @@ class SequenceClassification(TextTask):
 
     def prepare(self, items: list[Any], target: Target) -> Prepared:
         encoding, inputs, baselines = self.encode(*zip(*map(self.sequences, items)))
-        probabilities = self.predict(inputs, baselines)
+        prediction = self.predict(inputs, baselines)
+        probabilities = prediction.outputs
         labels = self.labels
         targets = torch.tensor([resolve_targets(target, labels, [row]) for row in probabilities.argmax(-1).tolist()])
-        return Prepared(self.problem(inputs, baselines, targets), (items, encoding, probabilities))
+        return Prepared(self.problem(inputs, baselines, targets, prediction), (items, encoding, probabilities))
 
     def explanations(self, prepared: Prepared, attributions: Attributions, method: str, settings: dict[str, Any]) -> list[Explanation]:
         items, encoding, probabilities = prepared.context
@@ -74,7 +75,7 @@ class SequenceClassification(TextTask):
                     predicted_label=labels[int(probabilities[row].argmax())],
                     probabilities={labels[index]: float(p) for index, p in enumerate(probabilities[row].tolist())},
                     method=method,
-                    settings={**settings, **self.settings()},
+                    settings={**settings, **attributions.settings_of([row]), **self.settings()},
                     word_aggregation=self.word_aggregation,
                 )
             )

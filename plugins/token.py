@@ -84,13 +84,14 @@ class TokenClassification(TextTask):
     def prepare(self, items: list[str], target: Target) -> Prepared:
         encoding, inputs, baselines = self.encode(items)
         labels, batch, length = self.labels, len(items), inputs["input_ids"].shape[1]
-        probabilities = self.predict(inputs, baselines).view(batch, length, len(labels))
+        prediction = self.predict(inputs, baselines)
+        probabilities = prediction.outputs.view(batch, length, len(labels))
         named = None if target is None else resolve_targets(target, labels, [])
         chosen = [self._chosen(encoding, row, probabilities[row].argmax(-1).tolist(), named) for row in range(batch)]
         width = max(1, *map(len, chosen))
         rows = [[position * len(labels) + label for position, label in pairs] for pairs in chosen]
         targets = torch.tensor([row + [row[0] if row else 0] * (width - len(row)) for row in rows])
-        return Prepared(self.problem(inputs, baselines, targets), (items, encoding, probabilities, chosen))
+        return Prepared(self.problem(inputs, baselines, targets, prediction), (items, encoding, probabilities, chosen))
 
     def _chosen(self, encoding: BatchEncoding, row: int, predicted: list[int], named: list[int] | None) -> list[tuple[int, int]]:
         """The (padded position, label index) pairs explained in row ``row``."""
@@ -132,7 +133,7 @@ class TokenClassification(TextTask):
                     predicted_label=groups[0][0] if groups else NO_ENTITY,
                     probabilities={},
                     method=method,
-                    settings={**settings, **self.settings()},
+                    settings={**settings, **attributions.settings_of([row]), **self.settings()},
                     word_aggregation=self.word_aggregation,
                     details={"tokens": [p.to_dict() for p in predictions], "entities": entities},
                 )

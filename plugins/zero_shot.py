@@ -191,17 +191,20 @@ class ZeroShotClassification(TextTask):
         premises = [self.fitted(query.text, texts) for query, texts in zip(items, hypotheses)]
         pairs = [(number, label) for number, query in enumerate(items) for label in range(len(query.labels))]
         encoding, inputs, baselines = self.encode([premises[n] for n, _ in pairs], [hypotheses[n][k] for n, k in pairs])
-        scores = self.predict(inputs, baselines)
+        prediction = self.predict(inputs, baselines)
         if not self.include_hypothesis:
-            kept = hypothesis_part(encoding)
+            kept = hypothesis_part(encoding).to(self.model.device)
             baselines = {key: torch.where(kept, inputs[key], value) for key, value in baselines.items()}
         chosen = [resolve_targets(target, dict(enumerate(query.labels)), range(len(query.labels))) for query in items]
         rows = [row for row, (n, k) in enumerate(pairs) if k in chosen[n]]
         targets = torch.tensor([[self.column(items[pairs[row][0]])] for row in rows])
         problem = self.problem(
-            {key: value[rows] for key, value in inputs.items()}, {key: value[rows] for key, value in baselines.items()}, targets
+            {key: value[rows] for key, value in inputs.items()},
+            {key: value[rows] for key, value in baselines.items()},
+            targets,
+            prediction.rows(rows),
         )
-        return Prepared(problem, Batch(items, premises, hypotheses, pairs, rows, encoding, scores))
+        return Prepared(problem, Batch(items, premises, hypotheses, pairs, rows, encoding, prediction.outputs))
 
     def explanations(self, prepared: Prepared, attributions: Attributions, method: str, settings: dict[str, Any]) -> list[Explanation]:
         batch: Batch = prepared.context
@@ -231,7 +234,11 @@ class ZeroShotClassification(TextTask):
                     predicted_label=query.labels[ranking[0]],
                     probabilities={query.labels[k]: float(scores[k]) for k in ranking},
                     method=method,
-                    settings={**settings, **self.settings()},
+                    settings={
+                        **settings,
+                        **attributions.settings_of([batch.rows.index(row) for row in own if row in batch.rows]),
+                        **self.settings(),
+                    },
                     word_aggregation=self.word_aggregation,
                     details=details,
                 )

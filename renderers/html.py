@@ -1,115 +1,215 @@
-"""``html``: one self-contained page of highlighted tokens and words, with a table per explanation."""
+"""``html``: one self-contained page of highlighted words and tokens, with a table per explanation, paged for big reports.
+
+Nothing is loaded from anywhere: no script, font or stylesheet, images as ``data:`` PNGs; the page works from disk
+offline. Every piece of user text (inputs, tokens, words, labels, model names, the title) is escaped. The
+word/token switch and the paging are plain CSS (radio buttons, ``:target``), so the page runs no code at all.
+"""
 
 from __future__ import annotations
 
+import base64
+import itertools
+from functools import cache
 from html import escape
 from typing import Sequence
 
+import numpy as np
+
+from attrix.errors import InputError, InputTypeError
 from attrix.explanation import Explanation, TargetAttribution
 from attrix.hookspecs import hookimpl
 from attrix.renderer import Renderer
-from attrix.renderers.colors import css_color
+from attrix.renderers.colors import colormap, scale
+from attrix.renderers.html_tables import table
+from attrix.renderers.pieces import VIEWS, Piece, heading, is_image, pieces, title
 
 STYLE = """
-body { font-family: system-ui, sans-serif; margin: 1.5rem; color: #222; }
-.explanation { content-visibility: auto; contain-intrinsic-size: auto 20rem; border-top: 1px solid #ddd; padding: .5rem 0; }
-.text { line-height: 2.1; margin: .3rem 0 .8rem; }
-.piece { padding: .15rem .2rem; margin: 0 .05rem; border-radius: .2rem; position: relative; cursor: default; }
-.piece:hover::after { content: attr(data-score); position: absolute; left: 0; top: 1.9rem; z-index: 1;
-  background: #222; color: #fff; font-size: .75rem; padding: .1rem .3rem; border-radius: .2rem; white-space: nowrap; }
-table { border-collapse: collapse; font-size: .9rem; margin: .3rem 0; }
-th, td { border: 1px solid #ccc; padding: .2rem .5rem; text-align: left; }
-.legend { display: flex; align-items: center; gap: .4rem; font-size: .8rem; margin: .5rem 0; }
-.legend .bar { width: 12rem; height: .8rem; border: 1px solid #ccc; }
-#view-tokens:checked ~ .explanations .words { display: none; }
-#view-tokens:not(:checked) ~ .explanations .tokens { display: none; }
-nav ol { columns: 3; font-size: .85rem; }
+.attrix { font-family: system-ui, sans-serif; color: #222; }
+.attrix .explanation { border-top: 1px solid #ddd; padding: .5rem 0; }
+.attrix h2 { font-size: 1.1rem; margin: .4rem 0; }
+.attrix h3 { font-size: .95rem; font-weight: normal; margin: .6rem 0 0; }
+.attrix .meta, .attrix .summary, .attrix .pager { color: #666; font-size: .8rem; margin: .2rem 0; }
+.attrix .text { line-height: 2.1; margin: .3rem 0 .8rem; }
+.attrix .text span { padding: .15rem .2rem; margin: 0 .05rem; border-radius: .2rem; cursor: default; }
+.attrix .text span.d { color: #fff; }
+.attrix table { border-collapse: collapse; font-size: .9rem; margin: .3rem 0; }
+.attrix caption { text-align: left; font-size: .8rem; color: #666; }
+.attrix th, .attrix td { border: 1px solid #ccc; padding: .2rem .5rem; text-align: left; }
+.attrix .legend { display: flex; align-items: center; gap: .4rem; font-size: .8rem; margin: .5rem 0; }
+.attrix .legend .bar { width: 12rem; height: .8rem; border: 1px solid #ccc; }
+.attrix img.heatmap { max-width: 100%; display: block; }
+.attrix .view-tokens:checked ~ .pages .words { display: none; }
+.attrix .view-tokens:not(:checked) ~ .pages .tokens { display: none; }
+.attrix .page { display: none; }
+.attrix .page:target { display: block; }
+.attrix .page:has(:target) { display: block; }
+.attrix .pages:not(:has(:target)) > .page:first-child { display: block; }
+.attrix nav { font-size: .85rem; margin: .5rem 0; }
+.attrix nav ol { columns: 3; }
 """
+PAGE_STYLE = "body { margin: 1.5rem; }"
+DARK_SHARE = 0.6
+"""Pieces whose |score| is above this share of the largest get white text."""
+INDEX_TITLE_LENGTH = 80
+_fragments = itertools.count(1)
 
 
 class HtmlRenderer(Renderer):
-    """A self-contained HTML page: no scripts, fonts or network; a word/token switch; every text escaped."""
+    """A self-contained HTML page: tables, highlighted words and tokens, an index and pages; no scripts, every text escaped.
+
+    Options: ``title`` (none shown when empty); ``index`` (list every explanation, linked, when there are several);
+    ``page_size`` (how many explanations one page shows; the other pages wait, unrendered, behind their links).
+    """
 
     name = "html"
     suffix = ".html"
 
-    def __init__(self, *, title: str = "attrix explanations", index: bool = True) -> None:
-        self.title, self.index = title, index
+    def __init__(self, *, title: str = "attrix explanations", index: bool = True, page_size: int = 50) -> None:
+        if not isinstance(title, str):
+            raise InputTypeError(f"title must be a string, got {type(title).__name__} {title!r:.80}")
+        if not isinstance(index, bool):
+            raise InputTypeError(f"index must be True or False, got {index!r}")
+        if not isinstance(page_size, int) or isinstance(page_size, bool) or page_size < 1:
+            raise InputError(f"page_size must be a positive integer (explanations per page), got {page_size!r}")
+        self.title, self.index, self.page_size = title, index, page_size
 
     def render(self, explanations: Sequence[Explanation]) -> str:
-        body = "\n".join(self._explanation(number, e) for number, e in enumerate(explanations))
-        index = self._index(explanations) if self.index and len(explanations) > 1 else ""
+        """The whole page, the same for the same explanations."""
         return (
-            f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>{escape(self.title)}</title>'
-            f"<style>{STYLE}</style></head><body><h1>{escape(self.title)}</h1>"
-            '<input type="radio" name="view" id="view-words" checked> <label for="view-words">words</label> '
-            '<input type="radio" name="view" id="view-tokens"> <label for="view-tokens">tokens</label>'
-            f'{_legend()}{index}<div class="explanations">{body}</div></body></html>\n'
+            f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
+            f'<meta name="viewport" content="width=device-width, initial-scale=1"><title>{escape(self.title)}</title>'
+            f"<style>{PAGE_STYLE}{STYLE}</style></head><body>{self._report(explanations, '')}</body></html>\n"
         )
 
-    def _index(self, explanations: Sequence[Explanation]) -> str:
-        items = "".join(
-            f'<li><a href="#explanation-{n}">{escape(_title(e))[:80]}</a> — {escape(e.predicted_label)}</li>'
-            for n, e in enumerate(explanations)
+    def fragment(self, explanations: Sequence[Explanation]) -> str:
+        """The report as one ``<div>`` with its own style, for notebooks: its ids and switch are its own."""
+        return f"<style>{STYLE}</style>{self._report(explanations, f'attrix-{next(_fragments)}-')}"
+
+    def _report(self, explanations: Sequence[Explanation], scope: str) -> str:
+        """The report's ``<div class="attrix">``; ``scope`` prefixes its ids and names the switch."""
+        pages = [explanations[start : start + self.page_size] for start in range(0, len(explanations), self.page_size)]
+        body = "".join(self._page(scope, number, len(pages), page) for number, page in enumerate(pages, 1))
+        switch = _switch(scope) if any(e.tokens for e in explanations) else ""
+        banner = f"<h1>{escape(self.title)}</h1>" if self.title else ""
+        return (
+            f'<div class="attrix">{banner}{_summary(explanations)}{switch}{_legend()}'
+            f'{self._navigation(scope, explanations, len(pages))}<div class="pages">{body}</div></div>'
         )
-        return f"<nav><ol>{items}</ol></nav>"
 
-    def _explanation(self, number: int, explanation: Explanation) -> str:
-        parts = [f'<section class="explanation" id="explanation-{number}"><h2>{escape(_title(explanation))}</h2>', _table(explanation)]
-        for target in explanation.targets:
-            parts.append(f"<h3>toward {escape(_heading(explanation, target))}</h3>{_pieces(explanation, target)}")
-        return "".join(parts) + "</section>"
+    def _navigation(self, scope: str, explanations: Sequence[Explanation], pages: int) -> str:
+        """Links to every page, and the index of every explanation (folded away when there is more than one page)."""
+        links = ""
+        if pages > 1:
+            links = "pages: " + " ".join(f'<a href="#{scope}page-{n}">{n}</a>' for n in range(1, pages + 1))
+        index = ""
+        if self.index and len(explanations) > 1:
+            items = "".join(
+                f'<li><a href="#{scope}explanation-{n}">{escape(title(e)[:INDEX_TITLE_LENGTH])}</a> — '
+                f"{escape(e.predicted_label)}</li>"
+                for n, e in enumerate(explanations)
+            )
+            folded = "" if pages > 1 else " open"
+            index = f"<details{folded}><summary>index of {len(explanations)} explanations</summary><ol>{items}</ol></details>"
+        return f"<nav>{links}{index}</nav>" if links or index else ""
+
+    def _page(self, scope: str, number: int, pages: int, explanations: Sequence[Explanation]) -> str:
+        first = (number - 1) * self.page_size
+        sections = "".join(_explanation(scope, first + offset, e) for offset, e in enumerate(explanations))
+        pager = ""
+        if pages > 1:
+            previous = f' · <a href="#{scope}page-{number - 1}">previous</a>' if number > 1 else ""
+            following = f' · <a href="#{scope}page-{number + 1}">next</a>' if number < pages else ""
+            pager = (
+                f'<p class="pager">page {number} of {pages}: explanations {first + 1}–{first + len(explanations)}'
+                f"{previous}{following}</p>"
+            )
+        return f'<div class="page" id="{scope}page-{number}">{pager}{sections}</div>'
 
 
-def _heading(explanation: Explanation, target: TargetAttribution) -> str:
-    """The target's label, and the token it is about when it is about one (a NER token, a QA start or end)."""
-    if target.position is None or target.position >= len(explanation.tokens):
-        return target.label
-    return f"{target.label} at {explanation.tokens[target.position]} ({target.position})"
+def _summary(explanations: Sequence[Explanation]) -> str:
+    if not explanations:
+        return '<p class="summary">no explanations</p>'
+    models = ", ".join(sorted({e.model for e in explanations}))
+    count = f"{len(explanations)} explanation{'s' if len(explanations) > 1 else ''}"
+    return f'<p class="summary">{count} · {escape(models)}</p>'
 
 
-def _title(explanation: Explanation) -> str:
-    return " / ".join(str(value) for value in explanation.inputs.values() if isinstance(value, str))
-
-
-def _table(explanation: Explanation) -> str:
-    probability = explanation.probabilities.get(explanation.predicted_label)
-    predicted = escape(explanation.predicted_label) + (f" ({probability:.2f})" if probability is not None else "")
-    true = explanation.details.get("true_label")
-    true_cell = f"<td>{escape(str(true))}</td>" if true is not None else ""
-    rows = "".join(
-        f"<tr>{true_cell}<td>{predicted}</td><td>{escape(t.label)}</td><td>{t.total:.3f}</td><td>{t.delta:.2e}</td></tr>"
-        for t in explanation.targets
+def _switch(scope: str) -> str:
+    """The word/token radio buttons; CSS hides the view not chosen (they stay siblings of the pages for that)."""
+    return (
+        f'<input type="radio" name="{scope}view" id="{scope}view-words" class="view-words" checked> '
+        f'<label for="{scope}view-words">words</label> '
+        f'<input type="radio" name="{scope}view" id="{scope}view-tokens" class="view-tokens"> '
+        f'<label for="{scope}view-tokens">tokens</label>'
     )
-    head = (
-        "<tr>" + ("<th>true label</th>" if true is not None else "")
-        + "<th>predicted label</th><th>attribution label</th><th>attribution score</th><th>convergence delta</th></tr>"
-    )
-    return f"<table>{head}{rows}</table>"
+
+
+def _explanation(scope: str, number: int, explanation: Explanation) -> str:
+    parts = [
+        f'<section class="explanation" id="{scope}explanation-{number}"><h2>{number + 1}. {escape(title(explanation))}</h2>',
+        f'<p class="meta">{escape(explanation.task)} · {escape(explanation.model)} · {escape(explanation.method)}</p>',
+        table(explanation),
+    ]
+    for column, target in enumerate(explanation.targets):
+        parts.append(f"<h3>toward {escape(heading(explanation, target))}</h3>")
+        parts.append(_heatmap(explanation, column) if is_image(explanation) else _pieces(explanation, target))
+    return "".join(parts) + "</section>"
 
 
 def _pieces(explanation: Explanation, target: TargetAttribution) -> str:
-    word_bound = max(map(abs, target.word_scores), default=0.0)
-    token_bound = max(map(abs, target.token_scores), default=0.0)
-    words = "".join(_piece(word.text, score, word_bound) for word, score in zip(explanation.words, target.word_scores))
-    tokens = "".join(_piece(token, score, token_bound) for token, score in zip(explanation.tokens, target.token_scores))
-    return f'<div class="text words">{words}</div><div class="text tokens">{tokens}</div>'
+    """The target's words and its tokens, each view highlighted on its own scale."""
+    views = [(view, pieces(explanation, target, view)) for view in VIEWS]
+    return "".join(f'<div class="text {view}">{_highlighted(scored)}</div>' for view, scored in views)
+
+
+def _highlighted(scored: Sequence[Piece]) -> str:
+    """Each piece coloured by its score on the diverging scale bounded by the largest |score|, the score its tooltip."""
+    bound = max((abs(piece.score) for piece in scored), default=0.0)
+    return "".join(_piece(piece.text, piece.score, bound) for piece in scored)
 
 
 def _piece(text: str, score: float, bound: float) -> str:
-    label = f"{score:+.4f}"
-    ink = "#fff" if bound > 0 and abs(score) > 0.6 * bound else "#222"
-    return (
-        f'<span class="piece" style="background: {css_color(score, bound)}; color: {ink}" title="{label}" '
-        f'data-score="{label}">{escape(text)}</span> '
-    )
+    ink = ' class="d"' if bound > 0 and abs(score) > DARK_SHARE * bound else ""
+    return f'<span{ink} style="background:{_colour(score, bound)}" title="{score:+.6g}">{escape(text)}</span> '
+
+
+@cache
+def _palette() -> tuple[str, ...]:
+    """The diverging scale's colours as ``#rrggbb``, one per entry of its colormap's lookup table."""
+    lookup = colormap()(np.linspace(0, 1, colormap().N))
+    return tuple("#" + "".join(f"{round(channel * 255):02x}" for channel in rgba[:3]) for rgba in lookup)
+
+
+def _colour(value: float, bound: float) -> str:
+    """The colour of ``value`` on the scale bounded by ±``bound`` (the entry matplotlib picks for it)."""
+    palette = _palette()
+    return palette[min(int(scale(value, bound) * len(palette)), len(palette) - 1)]
+
+
+def _heatmap(explanation: Explanation, column: int) -> str:
+    """The pixel attributions of target ``column`` as a heatmap PNG in a ``data:`` URI; per patch when only those are known."""
+    from attrix.renderers.image_figures import image_figure, png_bytes
+
+    values = np.asarray(explanation.targets[column].array, dtype=np.float64)
+    size = explanation.details.get("image_size")
+    if size is None or list(values.shape[-2:]) != list(size):
+        grids = explanation.details.get("patch_scores")
+        if not grids:
+            return '<p class="meta">no per-pixel or per-patch attributions to draw</p>'
+        values = np.asarray(grids[column], dtype=np.float64)
+    blank = np.zeros((*values.shape[-2:], 3), dtype=np.uint8)
+    figure = image_figure(values, blank, method="heatmap")
+    encoded = base64.b64encode(png_bytes(figure)).decode("ascii")
+    label = escape(explanation.targets[column].label)
+    return f'<img class="heatmap" alt="attributions toward {label}" src="data:image/png;base64,{encoded}">'
 
 
 def _legend() -> str:
-    stops = ", ".join(css_color(value, 1.0) for value in (-1.0, -0.5, 0.0, 0.5, 1.0))
+    stops = ", ".join(_colour(value, 1.0) for value in (-1.0, -0.5, 0.0, 0.5, 1.0))
     return (
         '<div class="legend"><span>pushes against</span>'
-        f'<span class="bar" style="background: linear-gradient(to right, {stops})"></span><span>pushes toward</span></div>'
+        f'<span class="bar" style="background: linear-gradient(to right, {stops})"></span><span>pushes toward</span>'
+        "<span>(each row scaled to its largest |score|; hover for the score)</span></div>"
     )
 
 

@@ -12,6 +12,7 @@ only, so they take no ``sign="all"``. Signed values use the project's diverging 
 
 from __future__ import annotations
 
+import base64
 from io import BytesIO
 from pathlib import Path
 from typing import Any
@@ -212,3 +213,23 @@ def png_bytes(figure: Figure) -> bytes:
     buffer = BytesIO()
     figure.savefig(buffer, format="png", dpi=DPI)
     return buffer.getvalue()
+
+
+DATA_URI_PREFIX = "data:image/png;base64,"
+
+
+def png_data_uri(pixels: np.ndarray) -> str:
+    """uint8 RGB ``pixels`` as a PNG ``data:`` URI: compact in JSON, and an ``<img src>`` as it is."""
+    buffer = BytesIO()
+    Image.fromarray(rgb_pixels(pixels)).save(buffer, format="png")
+    return DATA_URI_PREFIX + base64.b64encode(buffer.getvalue()).decode("ascii")
+
+
+def pixels_of_data_uri(uri: str) -> np.ndarray:
+    """The uint8 ``(height, width, 3)`` pixels of a PNG ``data:`` URI that ``png_data_uri`` made."""
+    if not isinstance(uri, str) or not uri.startswith(DATA_URI_PREFIX):
+        raise InputError(f"an image must be a PNG data URI starting {DATA_URI_PREFIX!r}, got {str(uri)[:40]!r}")
+    try:
+        return rgb_pixels(Image.open(BytesIO(base64.b64decode(uri[len(DATA_URI_PREFIX):], validate=True))))
+    except (ValueError, OSError) as error:
+        raise InputError(f"the image's data URI holds no readable PNG: {error}") from None

@@ -158,9 +158,9 @@ def test_internal_batch_size_bounds_each_forward_pass(model_and_tokenizer):
     finally:
         handle.remove()
     # 16 steps of 3 inputs, 3 steps per pass: 6 passes along the path, whatever the number of targets,
-    # beside the prediction, the layer values at input and baseline, and the endpoints
+    # beside the prediction (which gives f(x) and the layer at the inputs) and one pass for f(baseline)
     assert max(batch_sizes) <= 9
-    assert len(batch_sizes) == 6 + 3
+    assert batch_sizes == [3, 3] + [9] * 5 + [3]
 
 
 def test_targets_share_one_forward_pass_per_chunk(model_and_tokenizer):
@@ -171,5 +171,6 @@ def test_targets_share_one_forward_pass_per_chunk(model_and_tokenizer):
         attrix_attributions(model, tokenizer, "layer_ig", TEXTS, target="all", n_steps=16)
     finally:
         handle.remove()
-    # prediction, layer values at input and baseline, one path pass, one endpoints pass: never per target
+    # the prediction, f(baseline), then the path: a first step measuring the memory a row takes, then the other
+    # 15 steps in one pass (the default memory budget holds them): never a pass per target
     assert len(calls) == 4

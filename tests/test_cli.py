@@ -5,7 +5,9 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import numpy as np
 import pytest
+from PIL import Image
 
 import attrix
 from attrix.cli import main
@@ -25,6 +27,17 @@ def test_explain_prints_the_prediction_and_top_words(model_dir, capsys):
     assert f"predicted {expected.predicted_label} ({expected.probabilities[expected.predicted_label]:.3f})" in printed
     words = ", ".join(f"{word} {score:+.3f}" for word, score in expected.top_words(3))
     assert f"toward {expected.predicted_label}: {words}" in printed
+
+
+def test_explain_colours_words_only_when_asked(model_dir, capsys, monkeypatch):
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    base = ["explain", "--model", str(model_dir), "--n-steps", "4", "i love this movie"]
+    assert main(base) == 0
+    plain = capsys.readouterr().out
+    assert "\x1b[" not in plain and "love[" in plain  # not a terminal: plain words with their scores
+    assert main([*base, "--color", "always", "--view", "tokens"]) == 0
+    coloured = capsys.readouterr().out
+    assert "\x1b[" in coloured and "[CLS]" in coloured
 
 
 def test_explain_json_is_an_explanation(model_dir, capsys):
@@ -69,9 +82,11 @@ def test_missing_model_path_is_a_clear_error(tmp_path):
         attrix.Explainer(str(tmp_path / "missing"))
 
 
-def test_demo_explains_with_the_embedded_model_and_writes_json(default_model_dir_fixture, tmp_path, capsys):
+def test_demo_explains_with_the_embedded_model_and_writes_json_html_and_png(default_model_dir_fixture, tmp_path, capsys):
     from attrix.commands.demo import DEMO_TEXTS
+    from attrix.renderers.colors import colormap
     from attrix.renderers.json import read_json
+    from attrix.renderers.png import DPI, LEGEND_HEIGHT, WIDTH, text_figure
 
     assert main(["demo", "--out", str(tmp_path / "out"), "--top", "2"]) == 0
     printed = capsys.readouterr().out
@@ -81,6 +96,14 @@ def test_demo_explains_with_the_embedded_model_and_writes_json(default_model_dir
     assert "toward NEGATIVE: awful" in printed and f"wrote {len(DEMO_TEXTS)} explanations" in printed
     page = (tmp_path / "out" / "explanations.html").read_text()
     assert all(f'id="explanation-{n}"' in page for n in range(len(DEMO_TEXTS)))
+    figures = [text_figure(explanation, "words") for explanation in explanations]
+    heights = [round(figure.get_size_inches()[1] * DPI) for figure in figures]
+    png = np.asarray(Image.open(tmp_path / "out" / "explanations.png").convert("RGB")).astype(int)
+    assert png.shape[:2] == (sum(heights) + LEGEND_HEIGHT, WIDTH)  # the four heatmaps stacked, then the legend
+    awful = next(n for n, word in enumerate(explanations[1].words) if word.text == "awful")
+    box = next(p for p in figures[1].axes[0].patches if p.get_gid() == f"piece-0-{awful}").get_window_extent()
+    row, column = heights[0] + heights[1] - round((box.y0 + box.y1) / 2), round(box.x0) + 2
+    assert np.abs(png[row, column] - np.array(colormap()(1.0)[:3]) * 255).max() <= 2  # "awful" pushes hardest toward NEGATIVE
 
 
 def test_explain_without_model_uses_the_embedded_model(default_model_dir_fixture, capsys):

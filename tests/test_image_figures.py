@@ -13,7 +13,7 @@ from PIL import Image
 
 import attrix
 from attrix.renderers.colors import colormap
-from attrix.renderers.image_figures import DPI, MAGNITUDE_METHODS, METHODS, PANEL_WIDTH, SIGNS, image_figure
+from attrix.renderers.image_figures import DPI, MAGNITUDE_METHODS, METHODS, PANEL_WIDTH, SIGNS, image_figure, pixels_of_data_uri, png_data_uri
 
 SIZE = 32
 GREY = np.full((SIZE, SIZE, 3), 128, dtype=np.uint8)
@@ -143,3 +143,22 @@ def test_bad_shapes_and_images_are_explained():
         image_figure(np.zeros((3, 16, 16)), GREY)
     with pytest.raises(attrix.InputError, match="must be a PIL image or a uint8 array.*got float64 array"):
         image_figure(quadrant(1.0), GREY / 255)
+
+
+def test_pixels_travel_as_a_png_data_uri():
+    rng = np.random.default_rng(1)
+    picture = rng.integers(0, 256, (6, 9, 3), dtype=np.uint8)
+    uri = png_data_uri(picture)
+    assert uri.startswith("data:image/png;base64,")
+    assert (pixels_of_data_uri(uri) == picture).all()  # PNG is lossless
+    assert pixels_of_data_uri(png_data_uri(picture[..., 0])).shape == (6, 9, 3)  # grey becomes RGB
+
+
+@pytest.mark.parametrize("uri, message", [
+    ("https://example.com/cat.png", "an image must be a PNG data URI starting 'data:image/png;base64,'"),
+    ("data:image/png;base64,***", "the image's data URI holds no readable PNG"),
+    ("data:image/png;base64,aGVsbG8=", "the image's data URI holds no readable PNG"),
+])
+def test_a_bad_data_uri_is_explained(uri, message):
+    with pytest.raises(attrix.InputError, match=message):
+        pixels_of_data_uri(uri)

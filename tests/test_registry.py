@@ -231,14 +231,16 @@ def test_create_with_unknown_option_lists_the_options():
     message = str(raised.value)
     assert "nsteps" in message
     assert "layer_ig" in message
-    assert set(raised.value.valid) == {"n_steps", "method", "internal_batch_size"}
-    for option in ("n_steps", "method", "internal_batch_size"):
+    assert set(raised.value.valid) == {"n_steps", "method", "internal_batch_size", "tolerance", "max_steps", "memory_budget", "autocast"}
+    for option in ("n_steps", "method", "internal_batch_size", "tolerance", "max_steps", "memory_budget", "autocast"):
         assert option in message
 
 
 def test_create_with_known_options_passes_them():
     backend = create("backend", "ig", n_steps=3, method="riemann_trapezoid")
-    assert backend.settings() == {"n_steps": 3, "method": "riemann_trapezoid", "internal_batch_size": None}
+    assert backend.settings() == {
+        "n_steps": 3, "method": "riemann_trapezoid", "internal_batch_size": None, "memory_budget": None, "autocast": None
+    }
 
 
 def test_explainer_with_unknown_option_lists_the_options(bert):
@@ -369,7 +371,7 @@ def check_builtin_listing(entries: list[dict]) -> None:
         assert entry["distribution"] == "attrix"
         assert entry["version"] == ATTRIX_VERSION
         assert isinstance(entry["description"], str) and entry["description"]
-    assert by_key["backend", "layer_ig"]["options"] == ["n_steps", "method", "internal_batch_size"]
+    assert by_key["backend", "layer_ig"]["options"] == ["n_steps", "method", "internal_batch_size", "tolerance", "max_steps", "memory_budget", "autocast"]
     assert by_key["backend", "grad_x_input"]["options"] == []
     assert set(by_key["task", "sequence"]["options"]) == {"embedding", "baseline", "word_aggregation"}
     assert by_key["renderer", "json"]["options"] == ["indent"]

@@ -1,5 +1,5 @@
 """The subcommands of ``attrix``: each module adds its parser with ``add_command(commands)``."""
 
-from attrix.commands import demo, explain, plugins
+from attrix.commands import app, demo, explain, plugins, run, validate
 
-COMMANDS = (plugins, explain, demo)
+COMMANDS = (plugins, explain, demo, app, validate, run)

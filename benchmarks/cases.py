@@ -1,0 +1,167 @@
+"""The benchmark cases: real MiniLM models, their inputs, and how each tool explains them.
+
+The models are the embedded sentiment model and the heads tests/real_heads.py trains (imported from tests/, so
+the training code lives in one place). Each case runs attrix and transformers-interpret on the same inputs; the
+quality of both is measured against attrix with 512 Gauss-Legendre steps, toward the same targets.
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+import torch
+import transformers_interpret
+from transformers import PreTrainedModel, PreTrainedTokenizerBase
+
+import attrix
+from attrix.default_model import default_model_dir
+
+TESTS = Path(__file__).resolve().parent.parent / "tests"
+sys.path.insert(0, str(TESTS))
+
+from legacy_comparison import equal_token_types  # noqa: E402
+from real_heads import EMOTIONS, HYPOTHESIS, TOPICS, emotion_classifier, ner_tagger, nli_classifier  # noqa: E402
+
+REFERENCE_STEPS = 512
+LONG_REVIEW = (
+    "I went to see this film on a rainy Sunday afternoon with two friends who had read the novel, and I have to say "
+    "that the first hour was a real pleasure: the photography is beautiful, the music is wonderful and the lead "
+    "actress gives a warm, funny and moving performance that carries every scene she is in. Sadly the second half "
+    "falls apart. The plot becomes confusing, the dialogue turns silly and the villain is so boring that we were "
+    "checking our phones long before the end. The final twist is predictable and the last twenty minutes drag on "
+    "forever. Still, for the acting and the lovely images of the coast, I would recommend it to anyone who enjoys a "
+    "slow romantic drama, as long as they do not expect too much from the story itself, which is weak."
+)
+EMOTION_TEXT = "My sister felt happy and surprised when the letter arrived, but later she was angry and a little scared."
+NER_TEXT = (
+    "Anna Smith moved from Paris to Berlin last year, and yesterday John Garcia flew to Madrid, where Maria Rossi "
+    "and Peter Dubois met David Tanaka near Rome."
+)
+TOPIC_TEXT = "We talked about the football match and the new stadium for hours."
+TOPIC_LABELS = ["sports", "politics", "food", "music"]
+
+
+def tokens_cut(tokenizer: PreTrainedTokenizerBase, text: str, length: int) -> str:
+    """The longest prefix of ``text`` (whole words) that encodes to at most ``length`` tokens, special ones included."""
+    words = text.split()
+    while len(tokenizer(" ".join(words))["input_ids"]) > length:
+        words.pop()
+    return " ".join(words)
+
+
+@dataclass
+class Target:
+    """One explained target: its token scores, score and baseline score."""
+
+    scores: list[float]
+    score: float
+    baseline_score: float
+    delta: float
+
+
+@dataclass
+class Case:
+    """A benchmark case: how attrix and transformers-interpret explain its inputs."""
+
+    name: str
+    description: str
+    attrix: Callable[[], list[attrix.Explanation]]
+    legacy: Callable[[], Any]
+    reference: Callable[[], list[attrix.Explanation]]
+    last: list[list[attrix.Explanation]] = field(default_factory=list)
+
+    def steps_used(self) -> str:
+        """The range of steps attrix's last run took per explanation."""
+        used = [explanation.settings.get("steps_used", explanation.settings["n_steps"]) for explanation in self.last[-1]]
+        return f"{min(used)}–{max(used)}" if min(used) != max(used) else str(used[0])
+
+
+def targets_of(explanations: list[attrix.Explanation], keys: Callable[[attrix.Explanation], list[Any]]) -> list[Target]:
+    """Every target of ``explanations`` in transformers-interpret's order: explanation by explanation, key by key."""
+    found = []
+    for explanation in explanations:
+        by_key = dict(zip(target_keys(explanation), explanation.targets))
+        for key in keys(explanation):
+            target = by_key[key]
+            found.append(Target(target.token_scores, target.score, target.baseline_score, target.delta))
+    return found
+
+
+def target_keys(explanation: attrix.Explanation) -> list[Any]:
+    """How a target of ``explanation`` is named: its position for token tasks, else its label."""
+    return [target.position if target.position is not None else target.label for target in explanation.targets]
+
+
+def legacy_keys(explanation: attrix.Explanation) -> list[Any]:
+    """The targets of ``explanation`` in the order transformers-interpret explains them: candidate labels as given."""
+    return explanation.inputs.get("candidate_labels") or target_keys(explanation)
+
+
+def explainer(model: PreTrainedModel, tokenizer: PreTrainedTokenizerBase, n_steps: int | str, **options: Any) -> attrix.Explainer:
+    """An attrix explainer (``layer_ig`` at the word embeddings, as transformers-interpret explains)."""
+    return attrix.Explainer(model, tokenizer, n_steps=n_steps, **options)
+
+
+def build_cases(n_texts: int, steps: int | str = "auto") -> list[Case]:
+    """The benchmark cases with ``steps`` for attrix (``"auto"`` by default) and ``n_texts`` texts in the batch case."""
+    sentiment = attrix.Explainer(str(default_model_dir()))
+    model, tokenizer = sentiment.model, sentiment.task.tokenizer
+    long_text = tokens_cut(tokenizer, LONG_REVIEW, 138)
+    emotions, ner, nli = emotion_classifier(), ner_tagger(), equal_token_types(nli_classifier()[0])
+    nli_tokenizer = emotions[1]
+    ner_text = tokens_cut(ner[1], NER_TEXT, 42)
+    texts = [row["text"] for row in _sentiment_rows()][:n_texts]
+    zero_shot = {"text": TOPIC_TEXT, "candidate_labels": TOPIC_LABELS}
+    zero_options = dict(task="zero_shot", hypothesis_template=HYPOTHESIS, include_hypothesis=True)
+    legacy_sequence = transformers_interpret.SequenceClassificationExplainer(model, tokenizer)
+    legacy_emotions = transformers_interpret.MultiLabelClassificationExplainer(*emotions)
+    legacy_ner = transformers_interpret.TokenClassificationExplainer(*ner)
+    legacy_zero_shot = transformers_interpret.ZeroShotClassificationExplainer(nli, nli_tokenizer)
+    return [
+        _case("sequence", f"sequence classification, {_count(tokenizer, long_text)}-token text",
+              model, tokenizer, [long_text], {}, steps, lambda: legacy_sequence(long_text)),
+        _case("multilabel", f"multi-label, {len(EMOTIONS)} labels", *emotions, [EMOTION_TEXT], {}, steps,
+              lambda: legacy_emotions(EMOTION_TEXT)),
+        _case("ner", f"NER, {_count(ner[1], ner_text)}-token sentence, every position", *ner, [ner_text],
+              {"special_tokens": True}, steps, lambda: legacy_ner(ner_text)),
+        _case("zero_shot", f"zero-shot, {len(TOPIC_LABELS)} candidate labels", nli, nli_tokenizer, [zero_shot],
+              zero_options, steps,
+              lambda: legacy_zero_shot(TOPIC_TEXT, TOPIC_LABELS, hypothesis_template=HYPOTHESIS, include_hypothesis=True)),
+        _case("batch", f"{len(texts)} texts batched vs one at a time", model, tokenizer, texts, {"batch_size": 64}, steps,
+              lambda: [legacy_sequence(text) for text in texts]),
+    ]
+
+
+def _count(tokenizer: PreTrainedTokenizerBase, text: str) -> int:
+    return len(tokenizer(text)["input_ids"])
+
+
+def _sentiment_rows() -> list[dict[str, str]]:
+    import json
+
+    path = Path(attrix.__file__).resolve().parent / "data" / "sentiment.jsonl"
+    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+
+
+def _case(
+    name: str,
+    description: str,
+    model: PreTrainedModel,
+    tokenizer: PreTrainedTokenizerBase,
+    inputs: list[Any],
+    options: dict[str, Any],
+    steps: int | str,
+    legacy: Callable[[], Any],
+) -> Case:
+    fast = explainer(model, tokenizer, steps, **options)
+    reference = explainer(model, tokenizer, REFERENCE_STEPS, internal_batch_size=64, **options)
+    last: list[list[attrix.Explanation]] = []
+
+    def run() -> list[attrix.Explanation]:
+        last[:] = [fast(inputs)]
+        return last[0]
+
+    return Case(name, description, run, legacy, lambda: reference(inputs), last)

@@ -1,0 +1,31 @@
+"""Where and in what precision a model runs: the ``device`` and ``dtype`` options of ``Explainer``."""
+
+from __future__ import annotations
+
+import torch
+
+from attrix.errors import InputError, UnknownNameError
+
+DTYPES = {"float32": torch.float32, "float16": torch.float16, "bfloat16": torch.bfloat16}
+
+
+def resolve_device(device: str | torch.device) -> torch.device:
+    """The torch device ``device`` names: ``"auto"`` is the GPU when there is one, else the CPU."""
+    if device == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    try:
+        resolved = torch.device(device)
+    except (RuntimeError, TypeError):
+        raise InputError(f'device must be "cpu", "cuda", "cuda:N", "auto" or a torch.device, got {device!r}') from None
+    if resolved.type == "cuda" and not torch.cuda.is_available():
+        raise InputError(f'device {device!r} asks for a GPU but torch sees none; use device="cpu" or "auto"')
+    return resolved
+
+
+def resolve_dtype(dtype: str | torch.dtype) -> torch.dtype:
+    """The floating-point dtype ``dtype`` names: ``"float32"``, ``"float16"``, ``"bfloat16"`` or a torch dtype."""
+    if isinstance(dtype, torch.dtype) and dtype in DTYPES.values():
+        return dtype
+    if isinstance(dtype, str) and dtype in DTYPES:
+        return DTYPES[dtype]
+    raise UnknownNameError("dtype", str(dtype), [*DTYPES, None])

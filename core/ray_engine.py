@@ -1,0 +1,67 @@
+"""``engine: ray``: the same rows explained with Ray Data, by an actor pool that loads the model once per actor."""
+
+from __future__ import annotations
+
+import json
+import pickle
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+from attrix.dataset import Row
+from attrix.errors import UnknownNameError
+from attrix.experiment import Experiment
+from attrix.extras import require
+from attrix.row_explainer import ResultRow, explain_rows
+from attrix.run_setup import explainer_for, model_location, target_of
+
+OPTIONS = ("address", "runtime_env", "actors", "num_cpus", "num_gpus")
+"""``engine.options`` of the Ray engine: where the cluster is, and the actors and their resources."""
+WINDOW_BATCHES = 4
+"""Each actor call gets this many batches of rows, sorted by length within them."""
+
+
+class ExplainActor:
+    """One model per actor: explains the rows of each Ray batch into JSON result rows."""
+
+    def __init__(self, experiment: Experiment, device: str) -> None:
+        self.explainer = explainer_for(experiment, model_location(experiment.model), device)
+        self.target = target_of(experiment.targets)
+
+    def __call__(self, batch: dict[str, Any]) -> dict[str, list[str]]:
+        rows = [pickle.loads(item) for item in batch["row"]]
+        return {"result": [json.dumps(result) for results in explain_rows(self.explainer, rows, self.target) for result in results]}
+
+
+class RayEngine:
+    """Runs an experiment's rows through ``map_batches`` on Ray; the driver writes the result rows as they come back."""
+
+    name = "ray"
+
+    def __init__(self, experiment: Experiment, model: str) -> None:
+        self.ray = require("ray", "ray", "engine: ray")
+        options = dict(experiment.engine.options)
+        for key in options:
+            if key not in OPTIONS:
+                raise UnknownNameError("option", key, OPTIONS, "for engine 'ray'")
+        if not self.ray.is_initialized():
+            self.ray.init(address=options.get("address"), runtime_env=options.get("runtime_env"))
+        context = self.ray.data.DataContext.get_current()
+        context.enable_progress_bars = context.print_on_execution_start = False  # attrix draws its own bar
+        gpus = options.get("num_gpus", 1 if self.ray.cluster_resources().get("GPU", 0) else 0)
+        self.device = "cuda" if gpus > 0 and not experiment.model.device.startswith("cuda") else experiment.model.device
+        self.experiment = experiment
+        self.resources = {"concurrency": options.get("actors", 1), "num_cpus": options.get("num_cpus", 1), "num_gpus": gpus}
+
+    def windows(self, rows: Iterator[Row]) -> Iterator[Iterable[list[ResultRow]]]:
+        """The result rows of each block Ray hands back, as one batch."""
+        items = [{"row": pickle.dumps(row)} for row in rows]
+        if not items:
+            return
+        results = self.ray.data.from_items(items).map_batches(
+            ExplainActor,
+            fn_constructor_kwargs={"experiment": self.experiment, "device": self.device},
+            batch_size=WINDOW_BATCHES * self.experiment.batch_size,
+            **self.resources,
+        )
+        for batch in results.iter_batches(batch_size=None, batch_format="numpy"):
+            yield [[json.loads(result) for result in batch["result"]]]

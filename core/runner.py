@@ -1,0 +1,124 @@
+"""``run_experiment``: a config's inputs explained into result rows, a manifest, a summary and reports, here or on Ray."""
+
+from __future__ import annotations
+
+import itertools
+import json
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from attrix.dataset import Dataset, Row, input_names
+from attrix.experiment import Experiment
+from attrix.explanation import Explanation
+from attrix.manifest import Manifest, RunDirectoryError
+from attrix.progress import progress_bar
+from attrix.rendering import write_reports
+from attrix.row_explainer import ResultRow, explain_rows
+from attrix.run_output import Results, open_results
+from attrix.run_setup import explainer_for, model_location, target_of, task_class
+from attrix.run_summary import WordMeans, summary
+
+WINDOW_BATCHES = 4
+"""Rows are read this many batches at a time and sorted by length within the window, so batches pad little."""
+REPORT_ROWS = 1000
+"""At most this many explanations (the first in the results) go into the reports."""
+SUMMARY = "summary.json"
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """What a run left in its output directory."""
+
+    directory: Path
+    counts: dict[str, int]
+    reports: list[Path]
+
+
+class LocalEngine:
+    """Explains in this process, with one ``Explainer``."""
+
+    name = "local"
+
+    def __init__(self, experiment: Experiment, model: str) -> None:
+        self.explainer = explainer_for(experiment, model)
+        self.target = target_of(experiment.targets)
+        self.window = WINDOW_BATCHES * experiment.batch_size
+
+    @property
+    def device(self) -> str:
+        return str(next(self.explainer.model.parameters()).device)
+
+    def windows(self, rows: Iterator[Row]) -> Iterator[Iterable[list[ResultRow]]]:
+        """Each window of rows as the batches of result rows it gives, computed as they are consumed."""
+        while window := list(itertools.islice(rows, self.window)):
+            yield explain_rows(self.explainer, window, self.target)
+
+
+def run_experiment(experiment: Experiment, *, resume: bool = False, show_progress: bool = True) -> RunResult:
+    """Run ``experiment``; with ``resume``, continue the run its output directory holds without redoing its rows."""
+    directory = Path(experiment.output.directory)
+    model = model_location(experiment.model)
+    manifest = _manifest(directory, experiment, model, resume)
+    dataset = Dataset(experiment.inputs, input_names(task_class(experiment, model)))
+    total = dataset.count()
+    engine = _engine(experiment, model)
+    results = open_results(directory, experiment.output.format)
+    done = {row["id"] for row in results.rows()}
+    manifest.begin(engine.name, engine.device)
+    try:
+        with progress_bar(total, len(done), show=show_progress) as advance:
+            for window in engine.windows(row for row in dataset if row.id not in done):
+                results.write(_advancing(window, advance))
+    finally:
+        results.close()
+    counts, words, explanations = _read_back(results)
+    wall_seconds = manifest.finish(counts)
+    (directory / SUMMARY).write_text(json.dumps(summary(counts, words, wall_seconds), indent=2) + "\n", encoding="utf-8")
+    reports = write_reports(explanations, experiment.renderers, directory, stem="report") if experiment.renderers else []
+    return RunResult(directory, counts, reports)
+
+
+def _manifest(directory: Path, experiment: Experiment, model: str, resume: bool) -> Manifest:
+    if resume:
+        manifest = Manifest.read(directory)
+        manifest.check_resumable(experiment, model)
+        return manifest
+    if directory.exists() and any(directory.iterdir()):
+        raise RunDirectoryError(
+            f"the output directory {str(directory)!r} is not empty; continue its run with --resume, "
+            f"or choose another output.directory"
+        )
+    return Manifest.create(directory, experiment, model)
+
+
+def _engine(experiment: Experiment, model: str) -> LocalEngine:
+    if experiment.engine.name == "ray":
+        from attrix.ray_engine import RayEngine
+
+        return RayEngine(experiment, model)
+    return LocalEngine(experiment, model)
+
+
+def _advancing(batches: Iterable[list[ResultRow]], advance: Callable[[int], None]) -> Iterator[list[ResultRow]]:
+    for batch in batches:
+        yield batch
+        advance(len(batch))
+
+
+def _read_back(results: Results) -> tuple[dict[str, int], WordMeans, list[Explanation]]:
+    """The row counts, the word means and the first explanations, from the results as written."""
+    counts = {"rows": 0, "explained": 0, "errors": 0, "warnings": 0}
+    words, explanations = WordMeans(), []
+    for row in results.rows():
+        counts["rows"] += 1
+        counts["warnings"] += "warnings" in row
+        if "error" in row:
+            counts["errors"] += 1
+            continue
+        counts["explained"] += 1
+        explanation = Explanation.from_dict(row["explanation"])
+        words.add(explanation)
+        if len(explanations) < REPORT_ROWS:
+            explanations.append(explanation)
+    return counts, words, explanations

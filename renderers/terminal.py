@@ -1,0 +1,131 @@
+"""``terminal``: explanations as text for a terminal (rich), words coloured by sign and magnitude, or plain.
+
+Per explanation: the input, the prediction, and per target the words that push hardest toward it with their
+scores, then every word on the diverging scale of the HTML. Colour is used when ``color="always"``, or with
+``"auto"`` when standard output is a terminal and ``NO_COLOR`` is not set; otherwise the text is plain and each
+word carries its score in brackets. ``write`` (to a file) is plain unless ``color="always"``.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+from io import StringIO
+from pathlib import Path
+from typing import Literal, Sequence
+
+from rich.color import Color
+from rich.console import Console
+from rich.padding import Padding
+from rich.style import Style
+from rich.text import Text
+
+from attrix.errors import InputError, UnknownNameError
+from attrix.explanation import Explanation, TargetAttribution
+from attrix.hookspecs import hookimpl
+from attrix.renderer import Renderer
+from attrix.renderers.colors import colormap, scale
+from attrix.renderers.pieces import Piece, check_view, heading, is_image, pieces, prediction, title
+
+COLORS = ("auto", "always", "never")
+DEFAULT_WIDTH = 100
+"""Columns when the width of the terminal cannot be found."""
+
+
+class TerminalRenderer(Renderer):
+    """Text for a terminal: the prediction, the top words per target, and the words coloured by their scores."""
+
+    name = "terminal"
+    suffix = ".txt"
+
+    def __init__(
+        self,
+        *,
+        color: Literal["auto", "always", "never"] = "auto",
+        top_k: int = 5,
+        view: Literal["words", "tokens"] = "words",
+        width: int | None = None,
+    ) -> None:
+        if color not in COLORS:
+            raise UnknownNameError("color", color, COLORS)
+        if isinstance(top_k, bool) or not isinstance(top_k, int) or top_k < 0:
+            raise InputError(f"top_k must be a whole number of words, 0 or more, got {top_k!r}")
+        check_view(view)
+        if width is not None and (isinstance(width, bool) or not isinstance(width, int) or width < 20):
+            raise InputError(f"width must be a number of columns, at least 20, or None for the terminal's, got {width!r}")
+        self.color, self.top_k, self.view, self.width = color, top_k, view, width
+
+    def render(self, explanations: Sequence[Explanation]) -> str:
+        return self.text(explanations, uses_color(self.color))
+
+    def write(self, explanations: Sequence[Explanation], path: str | Path) -> Path:
+        """Write plain text unless ``color="always"``: a file is no terminal."""
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(self.text(explanations, self.color == "always"), encoding="utf-8")
+        return path
+
+    def text(self, explanations: Sequence[Explanation], color: bool) -> str:
+        """The explanations as text, with ANSI colours when ``color``."""
+        console = Console(
+            file=StringIO(),
+            force_terminal=color,
+            no_color=not color,
+            color_system="truecolor" if color else None,
+            width=self.width or shutil.get_terminal_size((DEFAULT_WIDTH, 24)).columns,
+            highlight=False,
+            emoji=False,
+        )
+        for number, explanation in enumerate(explanations):
+            if number:
+                console.print()
+            self.print_explanation(console, explanation, color)
+        return "".join(line.rstrip() + "\n" for line in console.file.getvalue().split("\n")[:-1])
+
+    def print_explanation(self, console: Console, explanation: Explanation, color: bool) -> None:
+        console.print(Text(title(explanation), style="bold"))
+        console.print(Text(f"  {prediction(explanation)}"))
+        for target in explanation.targets:
+            console.print(Padding(self.target_line(explanation, target, color), (0, 0, 0, 2)))
+            if not is_image(explanation):
+                console.print(Padding(colored(pieces(explanation, target, self.view), color), (0, 0, 0, 4)))
+
+    def target_line(self, explanation: Explanation, target: TargetAttribution, color: bool) -> Text:
+        """``toward LABEL: word +0.123, ...   (sum ..., delta ...)``, the words coloured by sign when ``color``."""
+        line = Text(f"toward {heading(explanation, target)}: ")
+        if is_image(explanation):
+            line.append("pixel attributions (draw them with the png renderer)")
+        top = sorted(pieces(explanation, target, self.view), key=lambda piece: -piece.score)[: self.top_k]
+        for number, piece in enumerate(top):
+            line.append(", " if number else "")
+            line.append(f"{piece.text} {piece.score:+.3f}", style=Style(color="green" if piece.score > 0 else "magenta") if color else "")
+        line.append(f"   (sum {target.total:+.3f}, delta {target.delta:+.1e})")
+        return line
+
+
+def uses_color(color: str) -> bool:
+    """Whether output is coloured: ``always``; or ``auto`` with standard output a terminal and ``NO_COLOR`` unset."""
+    if color != "auto":
+        return color == "always"
+    return not os.environ.get("NO_COLOR") and sys.stdout.isatty()
+
+
+def colored(scored: list[Piece], color: bool) -> Text:
+    """The pieces on backgrounds of the diverging scale when ``color``, else each followed by its score in brackets."""
+    bound = max((abs(piece.score) for piece in scored), default=0.0)
+    line = Text()
+    for number, piece in enumerate(scored):
+        line.append(" " if number else "")
+        if not color:
+            line.append(f"{piece.text}[{piece.score:+.3f}]")
+            continue
+        red, green, blue, _ = colormap()(scale(piece.score, bound))
+        ink = "white" if bound > 0 and abs(piece.score) > 0.6 * bound else "black"
+        line.append(piece.text, style=Style(color=ink, bgcolor=Color.from_rgb(red * 255, green * 255, blue * 255)))
+    return line
+
+
+@hookimpl
+def register_renderers(register):
+    register(TerminalRenderer)
