@@ -146,33 +146,20 @@ class Result:
         return create("renderer", "html", title="attrix explanation", index=False).render([self.explanation])
 
     @cached_property
-    def figure(self) -> bytes | None:
-        """The ``png`` renderer's top-k bar chart (the attributed image for image explanations); None without it."""
-        if "png" not in get_registry().entries["renderer"]:
-            return None
-        is_image = any(target.array is not None for target in self.explanation.targets)
-        return create("renderer", "png", figure="image" if is_image else "bars", top_k=TOP_K).render([self.explanation])
-
-    def bars(self) -> dict[str, dict[str, list[Any]]]:
-        """Per target, its ``TOP_K`` words by absolute score as ``{"word": [...], "attribution": [...]}`` columns,
-        each word tagged with its place in the text: the bar chart when no ``png`` renderer is registered (none for images)."""
-        explanation, charts = self.explanation, {}
-        for target in explanation.targets if explanation.words else ():
-            words = [(f"{word.text} ({place})", score) for place, (word, score) in enumerate(zip(explanation.words, target.word_scores))]
-            top = sorted(words, key=lambda pair: -abs(pair[1]))[:TOP_K]
-            at = "" if target.position is None else f" at {explanation.tokens[target.position]} ({target.position})"
-            charts[target.label + at] = {"word": [word for word, _ in top], "attribution": [score for _, score in top]}
-        return charts
+    def figure(self) -> bytes:
+        """The ``png`` renderer's top-k bar chart; for an image explanation its attributions, over the image if it carries it."""
+        if not any(target.array is not None for target in self.explanation.targets):
+            return create("renderer", "png", figure="bars", top_k=TOP_K).render([self.explanation])
+        method = "overlay" if "image" in self.explanation.details else "heatmap"
+        return create("renderer", "png", figure="image", method=method).render([self.explanation])
 
     def downloads(self) -> list[Download]:
-        """The explanation as HTML, JSON and, when the ``png`` renderer is registered, PNG."""
-        files = [
+        """The explanation as HTML, JSON and PNG (the figure shown)."""
+        return [
             Download("HTML", self.html, "explanation.html", "text/html"),
             Download("JSON", create("renderer", "json").render([self.explanation]), "explanation.json", "application/json"),
+            Download("PNG", self.figure, "explanation.png", "image/png"),
         ]
-        if self.figure is not None:
-            files.append(Download("PNG", self.figure, "explanation.png", "image/png"))
-        return files
 
 
 def initial_model() -> str:

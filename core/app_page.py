@@ -44,12 +44,7 @@ def show(result: app_logic.Result) -> None:
     delta.metric("Convergence delta (largest |δ|)", f"{result.delta:.2e}")
     seconds.metric("Time taken", f"{result.seconds:.2f} s")
     st.iframe(result.html, height="content", alt="attrix explanation")
-    if result.figure is not None:
-        st.image(result.figure)
-    else:
-        for label, scores in result.bars().items():
-            st.caption(f"Top words toward {label}")
-            st.bar_chart(scores, x="word", y="attribution", horizontal=True, sort=False)
+    st.image(result.figure)
     for column, download in zip(st.columns(3), result.downloads()):
         column.download_button(download.label, download.data, file_name=download.file_name, mime=download.mime, key=f"download-{download.label}")
 

@@ -58,6 +58,7 @@ class Manifest:
 
     def __init__(self, directory: Path, data: dict[str, Any]) -> None:
         self.path, self.data = directory / MANIFEST, data
+        self._started = time.perf_counter()
 
     @classmethod
     def read(cls, directory: Path) -> Manifest:
@@ -91,7 +92,7 @@ class Manifest:
             )
 
     def begin(self, engine: str, device: str) -> None:
-        """Record the start of a session (the first run, or a resume)."""
+        """Record the start of a session (the first run, or a resume); its wall time counts from here."""
         self.data["device"] = device
         self.data["sessions"].append({"engine": engine, "device": device, "started": now(), "finished": None, "wall_seconds": None})
         self._started = time.perf_counter()

@@ -11,13 +11,11 @@ from attrix.dataset import Row
 from attrix.errors import UnknownNameError
 from attrix.experiment import Experiment
 from attrix.extras import require
-from attrix.row_explainer import ResultRow, explain_rows
+from attrix.row_explainer import WINDOW_BATCHES, ResultRow, explain_rows
 from attrix.run_setup import explainer_for, model_location, target_of
 
 OPTIONS = ("address", "runtime_env", "actors", "num_cpus", "num_gpus")
 """``engine.options`` of the Ray engine: where the cluster is, and the actors and their resources."""
-WINDOW_BATCHES = 4
-"""Each actor call gets this many batches of rows, sorted by length within them."""
 
 
 class ExplainActor:
@@ -37,7 +35,7 @@ class RayEngine:
 
     name = "ray"
 
-    def __init__(self, experiment: Experiment, model: str) -> None:
+    def __init__(self, experiment: Experiment) -> None:
         self.ray = require("ray", "ray", "engine: ray")
         options = dict(experiment.engine.options)
         for key in options:
@@ -50,7 +48,7 @@ class RayEngine:
         gpus = options.get("num_gpus", 1 if self.ray.cluster_resources().get("GPU", 0) else 0)
         self.device = "cuda" if gpus > 0 and not experiment.model.device.startswith("cuda") else experiment.model.device
         self.experiment = experiment
-        self.resources = {"concurrency": options.get("actors", 1), "num_cpus": options.get("num_cpus", 1), "num_gpus": gpus}
+        self.pool = {"concurrency": options.get("actors", 1), "num_cpus": options.get("num_cpus", 1), "num_gpus": gpus}
 
     def windows(self, rows: Iterator[Row]) -> Iterator[Iterable[list[ResultRow]]]:
         """The result rows of each block Ray hands back, as one batch."""
@@ -61,7 +59,7 @@ class RayEngine:
             ExplainActor,
             fn_constructor_kwargs={"experiment": self.experiment, "device": self.device},
             batch_size=WINDOW_BATCHES * self.experiment.batch_size,
-            **self.resources,
+            **self.pool,
         )
         for batch in results.iter_batches(batch_size=None, batch_format="numpy"):
             yield [[json.loads(result) for result in batch["result"]]]

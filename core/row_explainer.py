@@ -16,6 +16,8 @@ from attrix.targets import Target
 from attrix.text import TruncationWarning
 
 ResultRow = dict[str, Any]
+WINDOW_BATCHES = 4
+"""Engines hand ``explain_rows`` this many batches' worth of rows at a time: enough to group by length, few enough to stream."""
 
 
 def explain_rows(explainer: Explainer, rows: Sequence[Row], target: Target) -> Iterator[list[ResultRow]]:

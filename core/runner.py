@@ -7,6 +7,7 @@ import json
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from attrix.dataset import Dataset, Row, input_names
 from attrix.experiment import Experiment
@@ -14,13 +15,14 @@ from attrix.explanation import Explanation
 from attrix.manifest import Manifest, RunDirectoryError
 from attrix.progress import progress_bar
 from attrix.rendering import write_reports
-from attrix.row_explainer import ResultRow, explain_rows
+from attrix.row_explainer import WINDOW_BATCHES, ResultRow, explain_rows
 from attrix.run_output import Results, open_results
 from attrix.run_setup import explainer_for, model_location, target_of, task_class
 from attrix.run_summary import WordMeans, summary
 
-WINDOW_BATCHES = 4
-"""Rows are read this many batches at a time and sorted by length within the window, so batches pad little."""
+if TYPE_CHECKING:
+    from attrix.ray_engine import RayEngine
+
 REPORT_ROWS = 1000
 """At most this many explanations (the first in the results) go into the reports."""
 SUMMARY = "summary.json"
@@ -92,11 +94,11 @@ def _manifest(directory: Path, experiment: Experiment, model: str, resume: bool)
     return Manifest.create(directory, experiment, model)
 
 
-def _engine(experiment: Experiment, model: str) -> LocalEngine:
+def _engine(experiment: Experiment, model: str) -> LocalEngine | RayEngine:
     if experiment.engine.name == "ray":
         from attrix.ray_engine import RayEngine
 
-        return RayEngine(experiment, model)
+        return RayEngine(experiment)
     return LocalEngine(experiment, model)
 
 

@@ -21,6 +21,7 @@ from attrix.hookspecs import hookimpl
 from attrix.renderer import Renderer
 from attrix.renderers.colors import colormap, scale
 from attrix.renderers.html_tables import table
+from attrix.renderers.image_figures import DATA_URI_PREFIX, image_figure, png_bytes
 from attrix.renderers.pieces import VIEWS, Piece, heading, is_image, pieces, title
 
 STYLE = """
@@ -163,9 +164,13 @@ def _pieces(explanation: Explanation, target: TargetAttribution) -> str:
 
 
 def _highlighted(scored: Sequence[Piece]) -> str:
-    """Each piece coloured by its score on the diverging scale bounded by the largest |score|, the score its tooltip."""
+    """Each piece coloured by its score on the diverging scale bounded by the largest |score|, the score its tooltip;
+    the second text of a pair (or a hypothesis) starts on a new line."""
     bound = max((abs(piece.score) for piece in scored), default=0.0)
-    return "".join(_piece(piece.text, piece.score, bound) for piece in scored)
+    return "".join(
+        ("<br>" if number and piece.sequence != scored[number - 1].sequence else "") + _piece(piece.text, piece.score, bound)
+        for number, piece in enumerate(scored)
+    )
 
 
 def _piece(text: str, score: float, bound: float) -> str:
@@ -188,8 +193,6 @@ def _colour(value: float, bound: float) -> str:
 
 def _heatmap(explanation: Explanation, column: int) -> str:
     """The pixel attributions of target ``column`` as a heatmap PNG in a ``data:`` URI; per patch when only those are known."""
-    from attrix.renderers.image_figures import image_figure, png_bytes
-
     values = np.asarray(explanation.targets[column].array, dtype=np.float64)
     size = explanation.details.get("image_size")
     if size is None or list(values.shape[-2:]) != list(size):
@@ -201,7 +204,7 @@ def _heatmap(explanation: Explanation, column: int) -> str:
     figure = image_figure(values, blank, method="heatmap")
     encoded = base64.b64encode(png_bytes(figure)).decode("ascii")
     label = escape(explanation.targets[column].label)
-    return f'<img class="heatmap" alt="attributions toward {label}" src="data:image/png;base64,{encoded}">'
+    return f'<img class="heatmap" alt="attributions toward {label}" src="{DATA_URI_PREFIX}{encoded}">'
 
 
 def _legend() -> str:

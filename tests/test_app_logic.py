@@ -15,6 +15,8 @@ from attrix.errors import InputError, TaskMismatchError
 from attrix.loading import ModelLoadError
 from attrix.renderers.json import read_json
 from tiny_models import save
+from tiny_vision import image as vision_image
+from tiny_vision import save as save_vision
 
 LOVE = "I love this movie, it is wonderful"
 
@@ -240,29 +242,31 @@ def test_the_html_highlights_every_word_toward_each_target(result):
         assert f">{word}</span>" in result.html
 
 
-def test_bars_are_the_top_words_by_magnitude(result):
-    bars = result.bars()
-    assert list(bars) == ["NEGATIVE", "POSITIVE"]
-    explanation = result.explanation
-    for label, chart in bars.items():
-        scores = explanation.target(label).word_scores
-        assert len(chart["word"]) == min(app_logic.TOP_K, len(explanation.words))
-        assert [abs(score) for score in chart["attribution"]] == sorted(map(abs, scores), reverse=True)[: len(chart["word"])]
-        for word, score in zip(chart["word"], chart["attribution"]):
-            place = int(word.rsplit("(", 1)[1].rstrip(")"))
-            assert word == f"{explanation.words[place].text} ({place})" and score == scores[place]
-
-
-def test_downloads_are_html_json_and_png_when_the_png_renderer_is_there(result):
+def test_downloads_are_html_json_and_the_png_figure(result):
     downloads = {download.label: download for download in result.downloads()}
-    has_png = "png" in attrix.get_registry().entries["renderer"]
-    assert list(downloads) == ["HTML", "JSON", "PNG"] if has_png else ["HTML", "JSON"]
-    assert downloads["HTML"].data == result.html and downloads["HTML"].file_name == "explanation.html"
+    assert [(d.label, d.file_name, d.mime) for d in downloads.values()] == [
+        ("HTML", "explanation.html", "text/html"),
+        ("JSON", "explanation.json", "application/json"),
+        ("PNG", "explanation.png", "image/png"),
+    ]
+    assert downloads["HTML"].data == result.html
     assert read_json(downloads["JSON"].data)[0].to_dict() == result.explanation.to_dict()
-    if has_png:
-        assert downloads["PNG"].data.startswith(b"\x89PNG\r\n\x1a\n") and downloads["PNG"].data == result.figure
-    else:
-        assert result.figure is None
+    assert downloads["PNG"].data == result.figure
+    figure = Image.open(BytesIO(result.figure))
+    assert figure.format == "PNG" and min(figure.size) > 100
+
+
+def test_an_uploaded_image_is_explained_and_drawn(tmp_path):
+    model = str(save_vision("vit", tmp_path / "vit", seed=3))
+    buffer = BytesIO()
+    vision_image(width=40, height=36, seed=1).save(buffer, format="PNG")
+    info = app_logic.describe(model)
+    assert (info.proposed, app_logic.input_form(info.proposed), app_logic.default_backend(info.proposed)) == ("image", "image", "ig")
+    result = app_logic.explain(Request(model, "image", "ig", (("n_steps", 8),), (("image", buffer.getvalue()),), PREDICTED))
+    target = result.explanation.target()
+    assert target.label == result.explanation.predicted_label and target.array is not None
+    assert target.total == pytest.approx(target.score - target.baseline_score, abs=abs(target.delta) + 1e-6)
+    assert Image.open(BytesIO(result.figure)).format == "PNG"
 
 
 # --- messages ----------------------------------------------------------------------------------------------

@@ -198,6 +198,9 @@ def test_qa_table_has_a_start_row_and_an_end_row_with_the_answer():
     offsets = tokenizer(question, context, return_offsets_mapping=True)["offset_mapping"]
     assert answer == rows[1]["answer"] and answer in context
     assert context[offsets[first][0] : offsets[last][1]] in answer  # the answer spans the tokens of its two rows
+    for view in parse(page).find_all("div", "words"):  # the context starts on its own line
+        before_break = view.children[: next(n for n, child in enumerate(view.children) if getattr(child, "tag", "") == "br")]
+        assert [node.text for node in before_break if getattr(node, "tag", "") == "span"] == question.split()
     caption = float(parse(page).find("caption").text.split()[-1])
     assert float(rows[0]["probability"]) * float(rows[1]["probability"]) == pytest.approx(caption, abs=2e-3)
 
@@ -236,6 +239,16 @@ def test_image_explanations_embed_their_heatmaps_as_png_data():
         assert decoded.shape[0] > 100 and decoded.shape[1] > 100 and decoded.std() > 10
         drawn.append(decoded)
     assert not np.array_equal(drawn[0], drawn[1])  # each target its own attributions
+
+
+def test_layer_attributions_are_drawn_per_patch_or_said_to_be_missing():
+    vit = attrix.Explainer(*build_vision("vit", seed=1), backend="layer_ig", n_steps=2)(image(seed=0))
+    grid = np.asarray(vit.details["patch_scores"][0])
+    assert grid.shape == (4, 4) and vit.details["attributed_at"] != "pixel_values"
+    assert len(parse(HtmlRenderer().render([vit])).find_all("img", "heatmap")) == 1
+    resnet = attrix.Explainer(*build_vision("resnet", seed=1), backend="layer_ig", n_steps=2)(image(seed=0))
+    page = parse(HtmlRenderer().render([resnet]))
+    assert not page.find_all("img") and "no per-pixel or per-patch attributions" in page.find("section").text
 
 
 def test_big_reports_are_paged_with_an_index(explanations):

@@ -166,7 +166,7 @@ def test_the_ray_engine_without_ray_names_the_extra(model_dir, tmp_path, monkeyp
 def test_the_shipped_sequence_config_writes_200_rows_a_manifest_a_summary_and_a_report_under_a_progress_bar(default_model_dir_fixture, tmp_path):
     config = importlib.resources.files("attrix.configs") / "sequence.yaml"
     out = tmp_path / "run"
-    command = [str(Path(sys.executable).with_name("attrix")), "run", str(config), "--set", f"output.directory={out}", "--set", "backend.options.n_steps=8"]
+    command = [str(Path(sys.executable).with_name("attrix")), "run", str(config), "--set", f"output.directory={out}", "--set", "backend.options.n_steps=2"]
     screen, terminal = pty.openpty()
     environment = {**os.environ, "TERM": "xterm", "COLUMNS": "120", "ATTRIX_CACHE_DIR": os.environ["ATTRIX_CACHE_DIR"]}
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=terminal, env=environment, text=True)
