@@ -266,7 +266,7 @@ def test_an_uploaded_image_is_explained_and_drawn(tmp_path):
     target = result.explanation.target()
     assert target.label == result.explanation.predicted_label and target.array is not None
     assert target.total == pytest.approx(target.score - target.baseline_score, abs=abs(target.delta) + 1e-6)
-    assert Image.open(BytesIO(result.figure)).format == "PNG"
+    assert Image.open(BytesIO(result.figure)).format == "PNG" and "data:image/png" in result.html
 
 
 # --- messages ----------------------------------------------------------------------------------------------
