@@ -57,6 +57,8 @@ def measure_case(case: Case, runs: int) -> dict[str, Any]:
     if len(theirs) != len(reference):
         raise RuntimeError(f"{case.name}: transformers-interpret explained {len(theirs)} targets, attrix {len(reference)}")
     timings = alternating({"attrix": case.attrix, "legacy": case.legacy}, runs)
+    print(f"{case.name}: attrix {median_seconds(timings['attrix']):.3f} s, transformers-interpret "
+          f"{median_seconds(timings['legacy']):.3f} s", file=sys.stderr, flush=True)
     return {
         "case": case,
         "attrix": median_seconds(timings["attrix"]),

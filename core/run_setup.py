@@ -24,7 +24,7 @@ def model_location(model: ModelSpec) -> str:
 
 def task_class(experiment: Experiment, model: str) -> type:
     """The task that will explain the model, chosen from its config alone (no weights loaded)."""
-    config = load_config(model)
+    config = load_config(model, experiment.model.revision)
     return choose_task(experiment.task.name or "auto", architecture_of(config), config).obj
 
 

@@ -119,8 +119,8 @@ class TextTask(Task):
         return encoding, tensors_to(inputs, self.model.device), tensors_to(baselines, self.model.device)
 
     def predict(self, inputs: Inputs, baselines: Inputs) -> Prediction:
-        """The scores for ``inputs`` without gradients, with the attributed layer's output in that pass (which
-        backends reuse); with ``embedding="position"``, also fixes the position ids."""
+        """The scores for ``inputs`` without gradients, with the attributed layer's output in that pass, which
+        backends reuse; with ``embedding="position"``, fixes the position ids instead (the layer then ran on others)."""
         with torch.no_grad(), self._recorded_positions() as positions, captured_output(self.layer, strict=False) as layer:
             scores = self.forward(**inputs)
         if positions:

@@ -70,13 +70,23 @@ def app_url(default_model_dir_fixture, tmp_path) -> Iterator[str]:
 
 def word_colours(frame) -> dict[str, str]:
     """Each highlighted word of the explanation frame and its computed background colour."""
-    pieces = frame.locator(".words .piece")
+    pieces = frame.locator(".words > span")
     pieces.first.wait_for()
     return dict(pieces.evaluate_all("pieces => pieces.map(p => [p.textContent, getComputedStyle(p).backgroundColor])"))
 
 
 def rgb(colour: str) -> tuple[int, ...]:
     return tuple(int(part) for part in colour[colour.index("(") + 1 : colour.index(")")].split(",")[:3])
+
+
+def save_screenshot(page, path: Path) -> None:
+    """The page as it is into ``path``, and into ``$ATTRIX_APP_SCREENSHOT`` when that is set."""
+    page.screenshot(path=str(path))
+    assert path.stat().st_size > 10_000
+    if os.environ.get(SCREENSHOT_ENV_VAR):
+        copy = Path(os.environ[SCREENSHOT_ENV_VAR])
+        copy.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(path, copy)
 
 
 def test_explain_in_the_browser_and_switch_the_target(app_url, tmp_path):
@@ -95,6 +105,10 @@ def test_explain_in_the_browser_and_switch_the_target(app_url, tmp_path):
         # "love" pushes toward POSITIVE: green, the positive side of the diverging scale
         red, green, _ = rgb(before["love"])
         assert green > red
+        bars = page.locator('[data-testid="stImage"] img').first
+        bars.wait_for()
+        page.wait_for_function("image => image.complete && image.naturalWidth > 0", arg=bars.element_handle())
+        save_screenshot(page, tmp_path / "app.png")
 
         page.locator('[data-testid="stSelectbox"]').filter(has_text="Target").click()
         page.get_by_role("option", name="NEGATIVE", exact=True).click()
@@ -103,12 +117,4 @@ def test_explain_in_the_browser_and_switch_the_target(app_url, tmp_path):
         assert after.keys() == before.keys() and after != before
         red, green, _ = rgb(after["love"])
         assert red > green  # the same word now pushes against the explained class: pink
-
-        page.get_by_role("button", name="Explain").scroll_into_view_if_needed()
-        screenshot = tmp_path / "app.png"
-        page.screenshot(path=str(screenshot), full_page=True)
-        assert screenshot.stat().st_size > 10_000
-        if os.environ.get(SCREENSHOT_ENV_VAR):
-            target = Path(os.environ[SCREENSHOT_ENV_VAR])
-            target.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(screenshot, target)
+        page.screenshot(path=str(tmp_path / "app-negative.png"))

@@ -11,6 +11,8 @@ from PIL import Image
 import attrix
 from attrix import app_logic
 from attrix.app_logic import ALL, PREDICTED, OptionField, Request
+from attrix.cli import main
+from attrix.commands import app as app_command
 from attrix.errors import InputError, TaskMismatchError
 from attrix.loading import ModelLoadError
 from attrix.renderers.json import read_json
@@ -279,3 +281,32 @@ def test_errors_become_messages_and_unexpected_ones_are_logged(caplog):
         message = app_logic.error_message(RuntimeError("boom"))
     assert message == "unexpected error (RuntimeError): boom"
     assert caplog.records[0].exc_info[1].args == ("boom",)
+
+
+# --- the command -------------------------------------------------------------------------------------------
+
+
+def test_attrix_app_without_streamlit_names_the_extra(monkeypatch, capsys):
+    monkeypatch.setattr(app_command.importlib.util, "find_spec", lambda name: None)
+    assert main(["app"]) == 1
+    assert "error: attrix app needs Streamlit, which is not installed: pip install 'attrix[app]'" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("port", ["0", "70000", "http"])
+def test_attrix_app_refuses_a_port_out_of_range(port, capsys):
+    with pytest.raises(SystemExit) as exit:
+        main(["app", "--port", port])
+    assert exit.value.code == 2
+    assert f"a port is a number from 1 to 65535, got {port!r}" in capsys.readouterr().err
+
+
+def test_attrix_app_serves_the_page_headless_without_telemetry_on_the_model_given(monkeypatch):
+    calls = []
+    monkeypatch.setattr(app_command.subprocess, "call", lambda command, env: calls.append((command, env)) or 0)
+    assert main(["app", "--model", "/models/mine", "--port", "8999"]) == 0
+    ((command, env),) = calls
+    assert command[1:5] == ["-m", "streamlit", "run", str(app_logic.PAGE)] and app_logic.PAGE.is_file()
+    flags = dict(zip(command[5::2], command[6::2]))
+    assert {"--server.address": "127.0.0.1", "--server.port": "8999", "--server.headless": "true",
+            "--browser.gatherUsageStats": "false"}.items() <= flags.items()
+    assert env[app_logic.MODEL_ENV_VAR] == "/models/mine"
