@@ -147,7 +147,7 @@ class Result:
 
     @cached_property
     def figure(self) -> bytes:
-        """The ``png`` renderer's top-k bar chart; for an image explanation its attributions, over the image if it carries it."""
+        """The ``png`` renderer's top-k bar chart; for an image, its attributions (over the image when it carries it)."""
         if not any(target.array is not None for target in self.explanation.targets):
             return create("renderer", "png", figure="bars", top_k=TOP_K).render([self.explanation])
         method = "overlay" if "image" in self.explanation.details else "heatmap"
@@ -285,7 +285,8 @@ def explain(request: Request, loader: Callable[[str, str], LoadedModel] = load) 
     item = make_input(input_form(request.task), dict(request.inputs))
     loaded = loader(request.model, request.task)
     with loaded.lock:
-        explainer = Explainer(loaded.model, loaded.processor, task=request.task, backend=request.backend, **dict(request.options))
+        options = dict(request.options)
+        explainer = Explainer(loaded.model, loaded.processor, task=request.task, backend=request.backend, **options)
         start = time.perf_counter()
         explanation = explainer(item, target=target_of(request.target))
         return Result(explanation, time.perf_counter() - start)

@@ -39,14 +39,17 @@ def show(result: app_logic.Result) -> None:
     explanation = result.explanation
     st.subheader(f"Prediction: {explanation.predicted_label}")
     if explanation.probabilities:
-        st.dataframe({"label": list(explanation.probabilities), "probability": list(explanation.probabilities.values())}, hide_index=True)
+        probabilities = explanation.probabilities
+        st.dataframe({"label": list(probabilities), "probability": list(probabilities.values())}, hide_index=True)
     delta, seconds = st.columns(2)
     delta.metric("Convergence delta (largest |δ|)", f"{result.delta:.2e}")
     seconds.metric("Time taken", f"{result.seconds:.2f} s")
     st.iframe(result.html, height="content", alt="attrix explanation")
     st.image(result.figure)
     for column, download in zip(st.columns(3), result.downloads()):
-        column.download_button(download.label, download.data, file_name=download.file_name, mime=download.mime, key=f"download-{download.label}")
+        column.download_button(
+            download.label, download.data, file_name=download.file_name, mime=download.mime, key=f"download-{download.label}"
+        )
 
 
 st.set_page_config(page_title="attrix", layout="wide")

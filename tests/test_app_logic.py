@@ -85,7 +85,9 @@ class StepsBackend(attrix.Backend):
 
     name = "test_app_steps"
 
-    def __init__(self, *, n_steps: int | str = 10, smooth: bool = False, scale: float = 1.0, mode: str = "plain", seed: int | None = None) -> None:
+    def __init__(
+        self, *, n_steps: int | str = 10, smooth: bool = False, scale: float = 1.0, mode: str = "plain", seed: int | None = None
+    ) -> None:
         if not (n_steps == "auto" or isinstance(n_steps, int)) or not isinstance(scale, float):
             raise InputError("n_steps is a number or 'auto'; scale is a number")
 
@@ -151,6 +153,17 @@ def test_inputs_are_made_in_the_forms_the_tasks_take():
     assert app_logic.make_input("pair", {"text": "a", "text_pair": "b"}) == ("a", "b")
     assert app_logic.make_input("question", {"question": "q?", "context": "c"}) == {"question": "q?", "context": "c"}
     assert app_logic.make_input("zero_shot", {"text": "t", "candidate_labels": "x, y"}) == {"text": "t", "candidate_labels": "x, y"}
+
+
+@pytest.mark.parametrize("form, values, message", [
+    ("text", {"text": ""}, "text is empty"),
+    ("pair", {"text": "fine", "text_pair": " "}, "text_pair is empty"),
+    ("question", {"question": "", "context": "Anna lives in Berlin."}, "question is empty"),
+    ("zero_shot", {"text": "fine", "candidate_labels": ""}, "candidate_labels is empty"),
+])
+def test_an_empty_field_is_named_in_the_error(form, values, message):
+    with pytest.raises(InputError, match=message):
+        app_logic.make_input(form, values)
 
 
 def test_an_uploaded_image_is_read_and_a_bad_upload_is_a_readable_error():
