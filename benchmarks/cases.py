@@ -38,7 +38,7 @@ LONG_REVIEW = (
 EMOTION_TEXT = "My sister felt happy and surprised when the letter arrived, but later she was angry and a little scared."
 NER_TEXT = (
     "Anna Smith moved from Paris to Berlin last year, and yesterday John Garcia flew to Madrid, where Maria Rossi "
-    "and Peter Dubois met David Tanaka near Rome."
+    "and Peter Dubois met David Tanaka near Rome before Laura Nguyen and Omar Haddad drove to Vienna and Prague."
 )
 TOPIC_TEXT = "We talked about the football match and the new stadium for hours."
 TOPIC_LABELS = ["sports", "politics", "food", "music"]

@@ -1,7 +1,7 @@
 """Time attrix against transformers-interpret 0.10.0 on real MiniLM models, with the quality and memory of each.
 
     python benchmarks/run.py                       # the full table, appended to benchmarks/RESULTS.md
-    python benchmarks/run.py --runs 1 --texts 16   # a quick look (not for the record)
+    python benchmarks/run.py --runs 1 --texts 16 --no-record   # a quick look, printed only
 
 Installs nothing; one process, one torch thread, a warm-up then alternating runs, the median reported.
 """

@@ -11,8 +11,9 @@ from attrix.points import Endpoints, Point
 from attrix.problem import Problem
 
 FIRST_STEPS = 8
-NOISE_EPS = 64
-"""A delta within this many float epsilons of the scores' size counts as converged, however small the gap."""
+NOISE_EPS = 4
+"""A delta within this many float epsilons of the scores' size is rounding noise: it counts as converged, however
+small the gap (f(x) − f(baseline) itself is only known to about one epsilon of the scores)."""
 
 
 def step_schedule(max_steps: int) -> list[int]:

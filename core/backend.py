@@ -39,7 +39,7 @@ class Attributions:
 
     def settings_of(self, rows: Sequence[int]) -> dict[str, Any]:
         """What an explanation made of problem rows ``rows`` records beside the options: the steps its targets took."""
-        if self.steps is None:
+        if self.steps is None or not rows:
             return {}
         return {"steps_used": int(self.steps[list(rows)].max())}
 

@@ -19,12 +19,13 @@ import torch
 from attrix.config_inputs import check_inputs
 from attrix.config_types import conforms, describe
 from attrix.config_yaml import ConfigError, KeyPath, Located, read_yaml
-from attrix.errors import TaskMismatchError
-from attrix.experiment import Component, Experiment
+from attrix.errors import TaskMismatchError, UnknownNameError
+from attrix.experiment import Component, EngineSpec, Experiment
 from attrix.loading import architecture_of, choose_task
 from attrix.model_config import ModelConfigError, offline_config
 from attrix.options import options_of
 from attrix.plugin_options import OptionError, check_options
+from attrix import ray_engine
 from attrix.registry import Entry, Kind, get_registry
 
 __all__ = ["ConfigError", "ConfigWarning", "OptionError", "load_experiment", "parse_experiment"]
@@ -114,6 +115,7 @@ def _field_value(hint: Any, value: Any, path: KeyPath, located: Located) -> Any:
 def resolve(experiment: Experiment, located: Located, directory: Path) -> Experiment:
     """``experiment`` checked beyond types, with its task and backend named and each option where it belongs."""
     _check_scalars(experiment, located)
+    _check_engine(experiment.engine, located)
     task = _task(experiment, located)
     backend = _entry("backend", experiment.backend.name or task.obj.default_backend, ("backend", "name"), located)
     task_options, backend_options = _route_options(experiment, task, backend, located)
@@ -143,6 +145,19 @@ def _check_scalars(experiment: Experiment, located: Located) -> None:
     for (section, key, value), (module, extra) in PACKAGES.items():
         if getattr(getattr(experiment, section), key) == value and importlib.util.find_spec(module) is None:
             raise located.bad_value((section, key), value, f"what is installed; {value} needs {module}: pip install attrix[{extra}]", "is not installed")
+
+
+def _check_engine(engine: EngineSpec, located: Located) -> None:
+    """The Ray engine's options, checked at the keys that set them; the local engine reads none (a config may keep them)."""
+    if engine.name != "ray":
+        return
+    path = ("engine", "options")
+    try:
+        ray_engine.check_options(engine.options)
+    except UnknownNameError as error:
+        raise located.unknown_key(path + (error.name,), ray_engine.OPTIONS, ": not an option of engine 'ray'") from None
+    except OptionError as error:
+        raise located.bad_value(path + (error.option,), engine.options[error.option], error.allowed, "is not allowed by engine 'ray'") from None
 
 
 def _entry(kind: Kind, name: str | None, path: KeyPath, located: Located) -> Entry:

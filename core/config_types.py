@@ -1,8 +1,9 @@
-"""Checking plain data (what YAML gives) against type hints, and saying in words what a hint allows."""
+"""Checking plain data (what YAML gives, or a Python caller) against type hints, and saying in words what a hint allows."""
 
 from __future__ import annotations
 
 import collections.abc
+import numbers
 import types
 import typing
 from typing import Any, Literal, Union
@@ -13,7 +14,8 @@ WORDS = {int: "an integer", float: "a number", bool: "true or false", str: "a st
 
 
 def conforms(value: Any, hint: Any) -> bool:
-    """Whether ``value`` is of type ``hint``: YAML's lists stand for sequences and tuples, integers for floats."""
+    """Whether ``value`` is of type ``hint``: lists stand for sequences and tuples, integers for floats, and NumPy's
+    numbers for Python's."""
     origin, args = typing.get_origin(hint), typing.get_args(hint)
     if hint is Any or hint is object or isinstance(hint, (str, typing.ForwardRef)):
         return True
@@ -26,9 +28,9 @@ def conforms(value: Any, hint: Any) -> bool:
     if hint is bool:
         return isinstance(value, bool)
     if hint is int:
-        return isinstance(value, int) and not isinstance(value, bool)
+        return isinstance(value, numbers.Integral) and not isinstance(value, bool)
     if hint is float:
-        return isinstance(value, (int, float)) and not isinstance(value, bool)
+        return isinstance(value, numbers.Real) and not isinstance(value, bool)
     if origin in SEQUENCES or hint in SEQUENCES:
         return isinstance(value, (list, tuple)) and _items_conform(value, args)
     if origin in MAPPINGS or hint in MAPPINGS:
@@ -43,6 +45,18 @@ def _items_conform(value: list | tuple, args: tuple[Any, ...]) -> bool:
     if args:  # a fixed-length tuple
         return len(value) == len(args) and all(conforms(item, arg) for item, arg in zip(value, args))
     return True
+
+
+def choices(hint: Any) -> tuple[Any, ...] | None:
+    """The values a ``Literal`` hint lists (with ``None`` where the hint allows it); ``None`` for any other hint."""
+    args = typing.get_args(hint)
+    if typing.get_origin(hint) is Literal:
+        return args
+    if typing.get_origin(hint) in (Union, types.UnionType):
+        listed = [choices(arg) if arg is not type(None) else (None,) for arg in args]
+        if all(values is not None for values in listed):
+            return tuple(value for values in listed for value in values)
+    return None
 
 
 def describe(hint: Any) -> str:

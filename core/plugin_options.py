@@ -13,21 +13,28 @@ one bad option, naming what would be allowed, or ``ValueError(message)`` for a c
 
 from __future__ import annotations
 
+import functools
 import typing
 from typing import Any, Mapping
 
-from attrix.config_types import conforms, describe
+from attrix.config_types import choices, conforms, describe
+from attrix.errors import InputError, InputTypeError
 from attrix.options import options_of
 
 
-class OptionError(ValueError):
-    """One option a plugin refuses: its name, and what it allows instead."""
+class OptionError(InputError):
+    """One option a plugin refuses: its name, what it allows instead, and the values it allows when it lists them."""
 
-    def __init__(self, option: str, allowed: str) -> None:
-        self.option, self.allowed = option, allowed
+    def __init__(self, option: str, allowed: str, choices: tuple[Any, ...] | None = None) -> None:
+        self.option, self.allowed, self.choices = option, allowed, choices
         super().__init__(f"option {option!r} allows {allowed}")
 
 
+class OptionTypeError(OptionError, InputTypeError):
+    """An option whose value is not of the type its hint names."""
+
+
+@functools.cache
 def option_hints(cls: type) -> dict[str, Any]:
     """The type hint of each keyword-only constructor option of ``cls`` (``Any`` where it cannot be resolved)."""
     hints: dict[str, Any] = {}
@@ -42,14 +49,14 @@ def option_hints(cls: type) -> dict[str, Any]:
 
 
 def check_options(cls: type, options: Mapping[str, Any]) -> None:
-    """Raise ``OptionError`` for a value of the wrong type, then let ``cls.validate_options`` check the rest.
+    """Raise ``OptionTypeError`` for a value of the wrong type, then let ``cls.validate_options`` check the rest.
 
     Every name in ``options`` must be an option of ``cls``; a ``ValueError`` from the plugin is passed on.
     """
     hints = option_hints(cls)
     for name, value in options.items():
         if not conforms(value, hints[name]):
-            raise OptionError(name, describe(hints[name]))
+            raise OptionTypeError(name, describe(hints[name]), choices(hints[name]))
     validate = getattr(cls, "validate_options", None)
     if validate is not None:
         validate(dict(options))

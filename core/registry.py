@@ -9,9 +9,10 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from attrix.backend import Backend
-from attrix.errors import PluginClashError, UnknownNameError
+from attrix.errors import AttrixError, InputError, InputTypeError, PluginClashError, UnknownNameError
 from attrix.manager import PluginManager, PluginWarning, plugin_manager
 from attrix.options import options_of
+from attrix.plugin_options import OptionError, check_options
 from attrix.renderer import Renderer
 from attrix.task import Task
 
@@ -129,10 +130,31 @@ def _registry_for(pm: PluginManager, generation: int) -> Registry:
 
 
 def create(kind: Kind, name: str, *args: Any, **options: Any) -> Any:
-    """Instantiate the ``kind`` registered as ``name`` with ``options``, rejecting unknown options."""
+    """Instantiate the ``kind`` registered as ``name`` with ``options``, checked first as a config's are: their names,
+    their type hints and the plugin's own ``validate_options`` (see ``attrix.plugin_options``)."""
     entry = get_registry().get(kind, name)
     valid = options_of(entry.obj)
     for key in options:
         if key not in valid:
             raise UnknownNameError("option", key, valid, f"for {kind} {name!r}")
+    _check(entry, options)
     return entry.obj(*args, **options)
+
+
+def _check(entry: Entry, options: dict[str, Any]) -> None:
+    """``check_options``, its refusals as errors naming the option, the value and what is allowed, as a plugin's own do."""
+    where = f"of {entry.kind} {entry.name!r}"
+    try:
+        check_options(entry.obj, options)
+    except OptionError as error:
+        if error.option not in options:
+            raise InputError(f"option {error.option!r} {where} is not set, and it is needed; allowed: {error.allowed}") from None
+        value = options[error.option]
+        if error.choices is not None:
+            raise UnknownNameError(error.option, value, error.choices) from None
+        kind = InputTypeError if isinstance(error, TypeError) else InputError
+        raise kind(f"option {error.option!r} {where} must be {error.allowed}, got {value!r:.80}") from None
+    except AttrixError:
+        raise
+    except ValueError as error:
+        raise InputError(f"{entry.kind} {entry.name!r} refuses these options: {error}") from None

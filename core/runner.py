@@ -7,7 +7,7 @@ import json
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from attrix.dataset import Dataset, Row, input_names
 from attrix.experiment import Experiment
@@ -15,6 +15,7 @@ from attrix.explanation import Explanation
 from attrix.manifest import Manifest, RunDirectoryError
 from attrix.progress import progress_bar
 from attrix.rendering import write_reports
+from attrix.renderers.html_summary import summary_page
 from attrix.row_explainer import WINDOW_BATCHES, ResultRow, explain_rows
 from attrix.run_output import Results, open_results
 from attrix.run_setup import explainer_for, model_location, target_of, task_class
@@ -26,6 +27,8 @@ if TYPE_CHECKING:
 REPORT_ROWS = 1000
 """At most this many explanations (the first in the results) go into the reports."""
 SUMMARY = "summary.json"
+SUMMARY_PAGE = "summary.html"
+"""The summary as a page, written when the config has the html renderer."""
 
 
 @dataclass(frozen=True)
@@ -76,9 +79,22 @@ def run_experiment(experiment: Experiment, *, resume: bool = False, show_progres
         results.close()
     counts, words, explanations = _read_back(results)
     wall_seconds = manifest.finish(counts)
-    (directory / SUMMARY).write_text(json.dumps(summary(counts, words, wall_seconds), indent=2) + "\n", encoding="utf-8")
+    document = summary(counts, words, wall_seconds)
+    (directory / SUMMARY).write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
     reports = write_reports(explanations, experiment.renderers, directory, stem="report") if experiment.renderers else []
-    return RunResult(directory, counts, reports)
+    return RunResult(directory, counts, reports + _summary_page(experiment, document, directory, reports))
+
+
+def _summary_page(experiment: Experiment, document: dict[str, Any], directory: Path, reports: list[Path]) -> list[Path]:
+    """``summary.html``, linking to the reports, when the config has the html renderer (whose title heads it); else nothing."""
+    html = next((renderer for renderer in experiment.renderers if renderer.name == "html"), None)
+    if html is None:
+        return []
+    title = html.options.get("title")
+    page = summary_page(document, [report.name for report in reports], f"{title}: run summary" if title else "run summary")
+    path = directory / SUMMARY_PAGE
+    path.write_text(page, encoding="utf-8")
+    return [path]
 
 
 def _manifest(directory: Path, experiment: Experiment, model: str, resume: bool) -> Manifest:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import importlib.resources
+import importlib.util
 import json
 import re
 import textwrap
@@ -12,12 +13,13 @@ import warnings
 from pathlib import Path
 from typing import Any, Literal, Mapping, Optional, Sequence
 
+import numpy as np
 import pytest
 
 import attrix
 from attrix.config import ConfigError, ConfigWarning, load_experiment, parse_experiment
 from attrix.config_types import conforms, describe
-from attrix.experiment import Component, Experiment, InputsSpec, ModelSpec
+from attrix.experiment import Component, EngineSpec, Experiment, InputsSpec, ModelSpec
 from attrix.plugin_options import OptionError
 import tiny_models
 import tiny_nli
@@ -26,6 +28,7 @@ import tiny_vision
 DOCS = Path(__file__).resolve().parents[1] / "docs" / "configs.md"
 CONFIGS = importlib.resources.files("attrix.configs")
 SHIPPED = sorted(entry.name for entry in CONFIGS.iterdir() if entry.name.endswith(".yaml"))
+NEEDS_RAY = pytest.mark.skipif(importlib.util.find_spec("ray") is None, reason="engine: ray needs ray installed")
 BUILTIN_TASKS = ("sequence", "pairwise", "multilabel", "zero_shot", "qa", "token", "image")
 
 
@@ -173,6 +176,9 @@ def edited(old: str, new: str) -> str:
     (edited("n_steps: 8", "n_steps: 8\n    baseline: [1]"), "backend.options.baseline", 7, ["[1] is not allowed by task 'sequence'; allowed: a string or an integer"]),
     (edited("task: sequence", "task: {name: sequence, options: {baseline: unk}}") .replace("n_steps: 8", "baseline: mask"), "backend.options.baseline", 6, ["'mask' contradicts task.options; allowed: 'unk', as task.options.baseline has it (", "c.yaml:2)"]),
     (BASE + "engine: spark\n", "engine.name", 12, ["'spark' is not allowed; allowed: local, ray"]),
+    pytest.param(BASE + "engine: {name: ray, options: {workers: 4}}\n", "engine.options.workers", 12, ["unknown key 'workers' at engine.options", "not an option of engine 'ray'", "valid: actors, address, num_cpus, num_gpus, runtime_env"], marks=NEEDS_RAY),
+    pytest.param(BASE + "engine:\n  name: ray\n  options:\n    actors: 0\n", "engine.options.actors", 15, ["0 is not allowed by engine 'ray'; allowed: an integer >= 1"], marks=NEEDS_RAY),
+    pytest.param(BASE + "engine:\n  name: ray\n  options: {num_cpus: half}\n", "engine.options.num_cpus", 14, ["'half' is not allowed by engine 'ray'; allowed: a number"], marks=NEEDS_RAY),
     (BASE + "output: {format: xml}\n", "output.format", 12, ["'xml' is not allowed; allowed: jsonl, parquet"]),
     (edited("renderers:\n  - html\n  - name: json\n    options: {indent: 2}\n", "renderers: html\n"), "renderers", 8, ["'html' is not allowed; allowed: a list, each item a name or a mapping with the keys name, options"]),
     (BASE + "model: other\n", "model", 12, ["given twice (first on line 1)"]),
@@ -201,6 +207,16 @@ def test_an_error_names_the_key_path_the_value_the_allowed_values_and_the_line(t
     assert f"({path}:{line})" in message or f"{path}:{line}:" in message
     for fragment in fragments:
         assert fragment in message, f"{fragment!r} not in {message!r}"
+
+
+@NEEDS_RAY
+def test_ray_options_are_checked_only_for_the_ray_engine(tmp_path):
+    path = write(tmp_path, BASE + "engine: {name: ray, options: {actors: 2, num_cpus: 0.5, address: auto, runtime_env: {pip: [attrix]}}}\n")
+    options = {"actors": 2, "num_cpus": 0.5, "address": "auto", "runtime_env": {"pip": ["attrix"]}}
+    assert load_experiment(path).engine == EngineSpec("ray", options)
+    assert load_experiment(path, ["engine.name=local"]).engine == EngineSpec("local", options)  # the local engine reads none
+    error = failure(path, ["engine.options.num_gpus=-1"])
+    assert str(error) == "engine.options.num_gpus (--set engine.options.num_gpus=-1): -1 is not allowed by engine 'ray'; allowed: a number >= 0"
 
 
 def test_a_yaml_syntax_error_names_its_line(tmp_path):
@@ -287,6 +303,8 @@ class EvenStepsBackend(attrix.Backend):
             raise OptionError("n_steps", "an even number of steps")
         if options.get("mode") == "careful" and options.get("n_steps", 4) < 8:
             raise ValueError("mode 'careful' needs n_steps >= 8")
+        if options.get("mode") == "careful" and "scale" not in options:
+            raise OptionError("scale", "a number, which mode 'careful' needs")
 
     def attribute(self, problem):
         raise NotImplementedError("only validated in these tests")
@@ -336,6 +354,34 @@ def test_a_third_party_backend_refuses_options_through_its_schema(tmp_path, even
     assert error.key_path == key_path and error.location == f"{path}:{line}"
     for fragment in fragments:
         assert fragment in str(error), f"{fragment!r} not in {str(error)!r}"
+
+
+def test_an_option_a_third_party_backend_needs_is_named_where_it_belongs(tmp_path, even_steps):
+    path = write(tmp_path, PLUGGED.format(n_steps=8, mode="careful", extra=""))
+    error = failure(path)
+    assert error.key_path == "backend.options.scale" and error.location == f"{path}:5"
+    assert "is not set, and backend 'test_even_steps' needs it; allowed: a number, which mode 'careful' needs" in str(error)
+
+
+@pytest.mark.parametrize("options, error, message", [
+    ({"n_steps": "many"}, attrix.InputTypeError, "option 'n_steps' of backend 'test_even_steps' must be an integer, got 'many'"),
+    ({"n_steps": True}, attrix.InputTypeError, "option 'n_steps' of backend 'test_even_steps' must be an integer, got True"),
+    ({"mode": "quick"}, attrix.UnknownNameError, "unknown mode 'quick'; valid: careful, fast"),
+    ({"n_steps": 3}, attrix.InputError, "option 'n_steps' of backend 'test_even_steps' must be an even number of steps, got 3"),
+    ({"n_steps": 4, "mode": "careful"}, attrix.InputError, "backend 'test_even_steps' refuses these options: mode 'careful' needs n_steps >= 8"),
+    ({"n_steps": 8, "mode": "careful"}, attrix.InputError, "option 'scale' of backend 'test_even_steps' is not set, and it is needed; allowed: a number, which mode 'careful' needs"),
+])
+def test_python_gets_the_checks_a_config_gets(even_steps, options, error, message):
+    with pytest.raises(error, match=f"^{re.escape(message)}$"):
+        attrix.registry.create("backend", "test_even_steps", **options)
+
+
+def test_the_explainer_checks_options_and_takes_numpy_numbers_for_numbers(even_steps):
+    model, tokenizer = tiny_models.build("bert", seed=3)
+    with pytest.raises(attrix.InputError, match="^option 'n_steps' of backend 'test_even_steps' must be an even number of steps, got np.int64"):
+        attrix.Explainer(model, tokenizer, backend="test_even_steps", n_steps=np.int64(5))
+    backend = attrix.Explainer(model, tokenizer, backend="test_even_steps", n_steps=np.int64(8), mode="careful", scale=np.float32(0.5)).backend
+    assert (backend.n_steps, backend.mode, backend.scale) == (8, "careful", 0.5)
 
 
 def test_an_unknown_option_of_a_third_party_backend_lists_its_options(tmp_path, even_steps):

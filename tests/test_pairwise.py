@@ -149,7 +149,7 @@ def test_model_with_another_head_is_refused_and_auto_never_picks_pairwise():
         attrix.Explainer(model, tokenizer, task="pairwise")
     model, tokenizer = cross_encoder()
     assert attrix.Explainer(model, tokenizer).task.name == "sequence"
-    with pytest.raises(TypeError, match="flip_sign must be True or False"):
+    with pytest.raises(TypeError, match="option 'flip_sign' of task 'pairwise' must be true or false"):
         attrix.Explainer(model, tokenizer, task="pairwise", flip_sign="yes")
 
 

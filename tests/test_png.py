@@ -184,7 +184,7 @@ def test_a_figure_that_does_not_fit_the_explanation_is_refused(figure, made, mes
     ({"top_k": 0}, attrix.InputError, "top_k must be a whole number of words, at least 1, got 0"),
     ({"method": "contour"}, attrix.UnknownNameError, "unknown method 'contour'"),
     ({"method": "masked_image", "sign": "all"}, attrix.InputError, "cannot show sign 'all'"),
-    ({"side_by_side": "yes"}, attrix.InputTypeError, "side_by_side must be True or False"),
+    ({"side_by_side": "yes"}, attrix.InputTypeError, "option 'side_by_side' of renderer 'png' must be true or false, got 'yes'"),
     ({"colour": "red"}, attrix.UnknownNameError, "unknown option 'colour' for renderer 'png'; valid: figure, method, outlier_threshold, side_by_side, sign, top_k, view"),
 ])
 def test_bad_options_say_what_is_allowed(options, error, message):

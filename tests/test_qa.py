@@ -192,7 +192,7 @@ def test_bad_input_gets_a_clear_error(bad, error, message):
 def test_bad_options_and_targets_are_refused():
     model, tokenizer = qa_model("bert")
     for value in (0, "3", True):
-        with pytest.raises(attrix.InputError, match="max_answer_len must be a positive integer"):
+        with pytest.raises(attrix.InputError, match=r"max_answer_len must be a positive integer|option 'max_answer_len' of task 'qa' must be an integer"):
             attrix.Explainer(model, tokenizer, max_answer_len=value)
     with pytest.raises(attrix.UnknownNameError, match="unknown label 'middle'; valid: end, start"):
         attrix.Explainer(model, tokenizer)(PAIRS[0], target="middle")

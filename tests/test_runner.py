@@ -24,6 +24,7 @@ from attrix.extras import MissingExtraError
 from attrix.manifest import RunDirectoryError
 from attrix.progress import progress_bar
 from attrix.runner import run_experiment
+from html_dom import parse
 from tiny_models import save
 
 N_STEPS = 8
@@ -63,6 +64,7 @@ def test_bad_rows_become_error_rows_and_the_rest_of_their_batch_is_explained(mod
         assert explanation.inputs == expected.inputs and explanation.words == expected.words
         assert explanation.target().token_scores == pytest.approx(expected.target().token_scores, abs=1e-6)
     assert result.counts == {"rows": 7, "explained": 4, "errors": 3, "warnings": 0}
+    assert result.reports == [] and not (tmp_path / "run" / "summary.html").exists()  # no html renderer configured
 
 
 def test_a_too_long_row_is_explained_truncated_with_a_warning_on_its_row(model_dir, tmp_path):
@@ -132,9 +134,16 @@ def test_summary_words_lead_their_labels_with_the_embedded_model(default_model_d
     assert {entry["word"] for entry in labels["NEGATIVE"]["top_words"][:2]} == {"awful", "terrible"}
     assert all(entry["rows"] >= summary["min_rows_per_word"] for label in labels.values() for entry in label["top_words"])
     assert summary["timings"]["wall_seconds"] > 0
-    assert result.reports == [tmp_path / "run" / "report.html"]
+    assert result.reports == [tmp_path / "run" / "report.html", tmp_path / "run" / "summary.html"]
     page = result.reports[0].read_text()
     assert all(f'id="explanation-{n}"' in page for n in range(12)) and "I love this song, it is wonderful" in page
+    summary_page = parse(result.reports[1].read_text())
+    assert [link.attrs["href"] for link in summary_page.find_all("a")] == ["report.html"]
+    assert len(summary_page.find_all("section")) == len(labels)
+    for section, (label, entry) in zip(summary_page.find_all("section"), labels.items()):
+        assert section.find("h2").text == f"toward {label}"
+        shown = [(word.strip(), float(mean), int(rows)) for word, mean, rows in section.find("table", "top-words").rows()[1:]]
+        assert shown == [(e["word"], pytest.approx(e["mean_attribution"], rel=1e-3), e["rows"]) for e in entry["top_words"]]
 
 
 def test_progress_is_hidden_without_a_terminal_and_shows_rate_and_eta_on_one(model_dir, tmp_path, capsys):
@@ -188,6 +197,8 @@ def test_the_shipped_sequence_config_writes_200_rows_a_manifest_a_summary_and_a_
     assert all(summary["top_words_per_label"][label]["top_words"] for label in ("NEGATIVE", "POSITIVE"))
     page = (out / "report.html").read_text()
     assert "<title>Review sentiment</title>" in page and all(f'id="explanation-{n}"' in page for n in range(200))
+    assert parse((out / "summary.html").read_text()).find("h1").text == "Review sentiment: run summary"
+    assert f"wrote {out / 'summary.html'}" in printed
 
 
 def _read(descriptor: int) -> bytes:

@@ -221,10 +221,10 @@ def test_bad_options_and_input_get_clear_errors(ner):
     model, tokenizer = ner
     with pytest.raises(attrix.UnknownNameError, match="unknown label 'PER' in ignored_labels; valid: B-LOC, B-PER, I-LOC, I-PER, O"):
         attrix.Explainer(model, tokenizer, ignored_labels=["PER"])
-    with pytest.raises(attrix.InputError, match="ignored_labels must be a list of label names"):
+    with pytest.raises(attrix.InputError, match="option 'ignored_labels' of task 'token' must be a list, each item a string"):
         attrix.Explainer(model, tokenizer, ignored_labels="O")
     for bad in ([-1], ["1"], 3):
-        with pytest.raises(attrix.InputError, match="ignored_indexes must be a list of token indices"):
+        with pytest.raises(attrix.InputError, match=r"ignored_indexes must be a list of token indices|option 'ignored_indexes' of task 'token' must be a list, each item an integer"):
             attrix.Explainer(model, tokenizer, ignored_indexes=bad)
     with pytest.raises(attrix.InputError, match="text is empty"):
         attrix.Explainer(model, tokenizer)(" ")

@@ -278,7 +278,7 @@ def test_bad_options_get_a_clear_error():
         ({"candidate_labels": []}, attrix.InputError, "candidate_labels is empty"),
         ({"hypothesis_template": "This example is good."}, attrix.InputError, "must have one \\{\\} where the label goes"),
         ({"hypothesis_template": "about {label}"}, attrix.InputError, "must have one \\{\\}"),
-        ({"multi_label": "yes"}, TypeError, "multi_label must be True or False"),
+        ({"multi_label": "yes"}, TypeError, "option 'multi_label' of task 'zero_shot' must be true or false"),
     ):
         with pytest.raises(error, match=message):
             attrix.Explainer(model, tokenizer, task="zero_shot", **options)
