@@ -12,7 +12,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
-import torch
 import transformers_interpret
 from transformers import PreTrainedModel, PreTrainedTokenizerBase
 
@@ -23,7 +22,7 @@ TESTS = Path(__file__).resolve().parent.parent / "tests"
 sys.path.insert(0, str(TESTS))
 
 from legacy_comparison import equal_token_types  # noqa: E402
-from real_heads import EMOTIONS, HYPOTHESIS, TOPICS, emotion_classifier, ner_tagger, nli_classifier  # noqa: E402
+from real_heads import EMOTIONS, HYPOTHESIS, emotion_classifier, ner_tagger, nli_classifier  # noqa: E402
 
 REFERENCE_STEPS = 512
 LONG_REVIEW = (

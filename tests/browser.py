@@ -7,7 +7,10 @@ import shutil
 import subprocess
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
+from typing import TYPE_CHECKING, Iterator
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Page
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARGUMENTS = [
@@ -29,7 +32,7 @@ def ensure_chromium() -> Path:
 
 
 @contextmanager
-def chromium_page(width: int = 1200, height: int = 900) -> Iterator["playwright.sync_api.Page"]:  # noqa: F821
+def chromium_page(width: int = 1200, height: int = 900) -> Iterator["Page"]:
     """A fresh page in headless Chromium, closed afterwards."""
     from playwright.sync_api import sync_playwright
 
