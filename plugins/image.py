@@ -21,6 +21,7 @@ from attrix.explanation import Explanation, TargetAttribution
 from attrix.hookspecs import hookimpl
 from attrix.points import captured_output
 from attrix.problem import InputEmbedding, Prediction, Problem
+from attrix.renderers.image_figures import png_data_uri
 from attrix.targets import Target, resolve_targets
 from attrix.task import Prepared, Task
 
@@ -257,9 +258,16 @@ class ImageClassification(Task):
             )
         return explanations
 
+    def display_pixels(self, image: Image.Image) -> np.ndarray:
+        """``image`` as the processor resizes and crops it, before rescaling and normalising: uint8 ``(height, width, 3)``."""
+        processed = self.image_processor(images=image, do_rescale=False, do_normalize=False, return_tensors="np")["pixel_values"][0]
+        return np.asarray(processed, dtype=np.float64).transpose(1, 2, 0).clip(0, 255).round().astype(np.uint8)
+
     def details(self, item: Picture, values: torch.Tensor, pixel_shape: torch.Size) -> dict[str, Any]:
-        """Sizes, the mode the image came in, where ``values`` (``[n_targets, ...]``) were taken, and per-patch sums."""
+        """Sizes, the mode the image came in, the image the model saw (a PNG data URI), where ``values``
+        (``[n_targets, ...]``) were taken, and per-patch sums."""
         details: dict[str, Any] = {
+            "image": png_data_uri(self.display_pixels(item.image)),
             "image_size": list(pixel_shape[-2:]),
             "input_size": [item.image.height, item.image.width],
             "input_mode": item.mode,

@@ -134,6 +134,16 @@ def test_vit_overlay_pngs_have_their_size_and_show_the_image(tmp_path, vit_expla
         assert np.abs(image_panels(png, figure, "original", (32, 32)) - picture).max() <= 1
 
 
+def test_an_image_given_in_memory_is_drawn_side_by_side_as_the_model_saw_it(one_torch_thread):
+    picture = tiny_vision.image(40, 36, seed=3)
+    model, processor = tiny_vision.build("vit")
+    explanation = attrix.Explainer(model, processor, n_steps=4)(picture)
+    renderer = PngRenderer(figure="image", method="overlay", side_by_side=True)
+    png = renderer.render([explanation])
+    resized = np.asarray(picture.convert("RGB").resize((32, 32), Image.Resampling.BILINEAR))
+    assert np.abs(image_panels(png, renderer.figures("image", explanation)[0], "original", (32, 32)).astype(int) - resized).max() <= 1
+
+
 def test_strongly_attributed_pixels_are_drawn_apart_from_weak_ones(vit_explanation):
     renderer = PngRenderer(figure="image", method="heatmap", sign="absolute", outlier_threshold=0.0)
     png = renderer.render([vit_explanation])
