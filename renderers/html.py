@@ -168,12 +168,12 @@ def _highlighted(scored: Sequence[Piece]) -> str:
     the second text of a pair (or a hypothesis) starts on a new line."""
     bound = max((abs(piece.score) for piece in scored), default=0.0)
     return "".join(
-        ("<br>" if number and piece.sequence != scored[number - 1].sequence else "") + _piece(piece.text, piece.score, bound)
+        ("<br>" if number and piece.sequence != scored[number - 1].sequence else "") + scored_span(piece.text, piece.score, bound)
         for number, piece in enumerate(scored)
     )
 
 
-def _piece(text: str, score: float, bound: float) -> str:
+def scored_span(text: str, score: float, bound: float) -> str:
     ink = ' class="d"' if bound > 0 and abs(score) > DARK_SHARE * bound else ""
     return f'<span{ink} style="background:{_colour(score, bound)}" title="{score:+.6g}">{escape(text)}</span> '
 

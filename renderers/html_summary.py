@@ -11,7 +11,7 @@ from html import escape
 from typing import Any, Mapping, Sequence
 from urllib.parse import quote
 
-from attrix.renderers.html import PAGE_STYLE, STYLE, _piece
+from attrix.renderers.html import PAGE_STYLE, STYLE, scored_span
 
 COLUMNS = ("word", "mean attribution", "rows")
 
@@ -47,7 +47,7 @@ def _label(label: str, entry: Mapping[str, Any], min_rows: int) -> str:
     words = entry["top_words"]
     bound = max((abs(word["mean_attribution"]) for word in words), default=0.0)
     rows = "".join(
-        f'<tr><td class="text">{_piece(word["word"], word["mean_attribution"], bound)}</td>'
+        f'<tr><td class="text">{scored_span(word["word"], word["mean_attribution"], bound)}</td>'
         f'<td>{word["mean_attribution"]:+.4g}</td><td>{word["rows"]}</td></tr>'
         for word in words
     )
