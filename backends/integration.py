@@ -7,7 +7,7 @@ from typing import Any, ContextManager
 import torch
 from captum.attr._utils.approximation_methods import SUPPORTED_METHODS
 
-from attrix.adaptive import adaptive_attributions
+from attrix.adaptive import FIRST_STEPS, adaptive_attributions
 from attrix.backend import Attributions
 from attrix.backends.captum_backend import CaptumBackend
 from attrix.engine import integration_steps, path_attributions
@@ -38,9 +38,10 @@ def default_memory_budget(device: torch.device) -> int:
 class PathIntegralBackend(CaptumBackend):
     """Integrated gradients from the baseline to the input, at some point of the model.
 
-    ``n_steps`` is a number of steps, or ``"auto"``: Gauss-Legendre steps 8, 16, 32, ... up to ``max_steps``,
-    each target stopping at the first whose relative completeness error |delta| / |f(x) − f(baseline)| is at
-    most ``tolerance`` (its explanation's settings record ``steps_used``). Without ``internal_batch_size``, the
+    ``n_steps`` is a number of steps, or ``"auto"``: the path is cut into segments, and the segments whose own
+    completeness error is too large are halved, until each target's relative completeness error
+    |delta| / |f(x) − f(baseline)| is at most ``tolerance`` or it took ``max_steps`` gradient evaluations (see
+    attrix.adaptive; its explanation's settings record ``steps_used``). Without ``internal_batch_size``, the
     steps are chunked to fit ``memory_budget`` bytes (default: 1 GiB on the CPU, half the free GPU memory).
     ``autocast="bf16" | "fp16"`` runs the path's forward passes under torch.autocast; f(x) and f(baseline) are
     not, so the delta shows what the lower precision costs.
@@ -65,7 +66,8 @@ class PathIntegralBackend(CaptumBackend):
             _positive_int("internal_batch_size", internal_batch_size, " (or None)")
         if not isinstance(tolerance, (int, float)) or isinstance(tolerance, bool) or not 0 < tolerance < 1:
             raise InputError(f"tolerance must be a number between 0 and 1 (a relative completeness error), got {tolerance!r}")
-        _positive_int("max_steps", max_steps)
+        if not isinstance(max_steps, int) or isinstance(max_steps, bool) or max_steps < FIRST_STEPS:
+            raise InputError(f"max_steps must be an integer of at least {FIRST_STEPS} (the first round's points), got {max_steps!r}")
         if memory_budget is not None:
             _positive_int("memory_budget", memory_budget, " (bytes, or None)")
         if autocast is not None and autocast not in AUTOCAST:
@@ -91,7 +93,7 @@ class PathIntegralBackend(CaptumBackend):
         budget = self.memory_budget or default_memory_budget(device)
         if self.n_steps == "auto":
             values, steps = adaptive_attributions(
-                point, problem, ends, self.method, self.tolerance, self.max_steps,
+                point, problem, ends, self.tolerance, self.max_steps,
                 self.internal_batch_size, self.precision(device), budget,
             )
             return Attributions.bounded(values, ends, steps)

@@ -82,6 +82,55 @@ def path_attributions(
     return (end - start).unsqueeze(0).mul(total).transpose(0, 1)
 
 
+def point_gradients(
+    point: Point,
+    problem: Problem,
+    end: torch.Tensor,
+    start: torch.Tensor,
+    rows: torch.Tensor,
+    columns: torch.Tensor,
+    alphas: torch.Tensor,
+    weights: torch.Tensor,
+    internal_batch_size: int | None = None,
+    precision: ContextManager[object] | None = None,
+    memory_budget: int | None = None,
+) -> torch.Tensor:
+    """``w_i ∇F_t(start + α_i (end - start))`` for evaluations i, each at its own input row, target column, point and
+    weight: ``[n, ...]``. The evaluations are independent rows of one batch, so one backward pass serves a chunk;
+    chunks are sized as in ``path_attributions``."""
+    shape = end.shape[1:]
+    found = end.new_zeros((len(rows), *shape))
+    broadcast = (-1, *([1] * len(shape)))
+    measure = internal_batch_size is None and memory_budget is not None and len(rows) > 1
+    chunk = 1 if measure else internal_batch_size or len(rows)
+    first = 0
+    while first < len(rows):
+        part = slice(first, first + chunk)
+        row = rows[part]
+        path = start[row] + alphas[part].to(end.dtype).view(broadcast) * (end[row] - start[row])
+        path.requires_grad_(True)
+        inputs = {key: value[row] for key, value in problem.inputs.items()}
+        with precision or nullcontext(), saved_bytes(len(row)) if measure else nullcontext([0]) as kept:
+            outputs = point.run(problem, inputs, path)
+        scores = outputs.gather(1, problem.targets[row, columns[part]].unsqueeze(1))
+        (grad,) = torch.autograd.grad(scores.sum(), path)
+        found[part] = grad.to(end.dtype) * weights[part].to(end.dtype).view(broadcast)
+        first += len(row)
+        if measure:
+            chunk, measure = max(1, memory_budget // max(1, kept[0])), False
+    return found
+
+
+def path_scores(point: Point, problem: Problem, end: torch.Tensor, start: torch.Tensor, rows: torch.Tensor, alphas: torch.Tensor) -> torch.Tensor:
+    """The explained scores of every target at ``start + α_i (end - start)`` of input row ``rows[i]``, without
+    gradients: ``[n, n_targets]``."""
+    broadcast = (-1, *([1] * (end.dim() - 1)))
+    with torch.no_grad():
+        path = start[rows] + alphas.to(end.dtype).view(broadcast) * (end[rows] - start[rows])
+        outputs = point.run(problem, {key: value[rows] for key, value in problem.inputs.items()}, path)
+    return outputs.gather(1, problem.targets[rows])
+
+
 def convergence_delta(attributions: torch.Tensor, end_scores: torch.Tensor, start_scores: torch.Tensor) -> torch.Tensor:
     """How far the attributions' sum misses ``f(end) - f(start)``: ``[batch, n_targets]``."""
     return attributions.flatten(2).sum(-1) - (end_scores - start_scores)

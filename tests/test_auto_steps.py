@@ -6,7 +6,12 @@ import pytest
 import torch
 
 import attrix
-from attrix.adaptive import step_schedule
+from torch import nn
+
+from attrix.adaptive import FIRST_STEPS, NODES, adaptive_attributions
+from attrix.engine import integration_steps, path_attributions
+from attrix.points import InputPoint, endpoints
+from attrix.problem import InputEmbedding, Problem
 from tiny_models import build
 from tiny_nli import spread
 
@@ -25,51 +30,98 @@ def relative_errors(explanation: attrix.Explanation) -> list[float]:
     return [abs(t.delta) / abs(t.score - t.baseline_score) for t in explanation.targets]
 
 
-def test_the_schedule_doubles_from_8_up_to_the_maximum():
-    assert step_schedule(128) == [8, 16, 32, 64, 128]
-    assert step_schedule(100) == [8, 16, 32, 64, 100]
-    assert step_schedule(8) == [8]
-    assert step_schedule(3) == [3]
+class SingleIndex(nn.Module):
+    """Scores that depend on the input only through w · x: a sharp sigmoid of it, and w · x itself.
+
+    For such a score g(w · x), integrated gradients are known exactly: feature j gets
+    w_j (x_j − x'_j) / (w · (x − x')) of g(w · x) − g(w · x')."""
+
+    def __init__(self, weights: torch.Tensor, sharpness: float, centre: float) -> None:
+        super().__init__()
+        self.weights, self.sharpness, self.centre = weights, sharpness, centre
+        self.seen: list[torch.Tensor] = []
+
+    def forward(self, inputs: torch.Tensor) -> torch.Tensor:
+        self.seen.append(inputs.detach().clone())
+        index = inputs.flatten(1) @ self.weights
+        return torch.stack([torch.sigmoid(self.sharpness * (index - self.centre)), index], dim=1)
 
 
-def test_each_input_stops_once_within_the_tolerance_and_records_its_steps(tiny):
+def single_index_problem(model: SingleIndex, inputs: torch.Tensor, targets: list[list[int]]) -> Problem:
+    embedding = InputEmbedding("inputs", "inputs", nn.Identity())
+    return Problem(
+        {"inputs": inputs}, {"inputs": torch.zeros_like(inputs)}, model, torch.tensor(targets), nn.Identity(), embedding
+    )
+
+
+def exact(model: SingleIndex, inputs: torch.Tensor, target: int) -> torch.Tensor:
+    """The exact integrated gradients of ``target`` from a zero baseline."""
+    shares = inputs * model.weights.view(inputs.shape[1:]) / (inputs.flatten(1) @ model.weights).view(-1, 1)
+    with torch.no_grad():
+        gap = model(inputs)[:, target] - model(torch.zeros_like(inputs))[:, target]
+    return shares * gap.view(-1, 1)
+
+
+@pytest.fixture
+def sharp():
+    """A score that jumps from 0 to 1 over about 1% of the path, 37% of the way from the baseline."""
+    generator = torch.Generator().manual_seed(0)
+    weights = torch.rand(6, generator=generator, dtype=torch.float64) + 0.5
+    inputs = torch.rand(2, 6, generator=generator, dtype=torch.float64) + 0.5
+    index = inputs @ weights
+    model = SingleIndex(weights, sharpness=400.0 / float(index.mean()), centre=0.37 * float(index.mean()))
+    return model, inputs
+
+
+def auto(problem: Problem, tolerance: float = 0.01, max_steps: int = 128) -> tuple[torch.Tensor, torch.Tensor]:
+    point = InputPoint()
+    ends = endpoints(point, problem)
+    return adaptive_attributions(point, problem, ends, tolerance, max_steps)
+
+
+@pytest.mark.parametrize("tolerance", [1e-2, 1e-4])
+def test_a_sharp_score_is_integrated_to_the_tolerance_with_points_where_it_moves(sharp, tolerance):
+    model, inputs = sharp
+    values, steps = auto(single_index_problem(model, inputs, [[0], [0]]), tolerance, max_steps=1024)
+    last_round = model.seen[-1]
+    truth = exact(model, inputs, 0)
+    gap = truth.sum(1)
+    assert ((values[:, 0].sum(1) - gap).abs() <= tolerance * gap.abs()).all()
+    assert torch.allclose(values[:, 0], truth, rtol=0, atol=tolerance * float(gap.abs().max()))
+    # the same accuracy from evenly spread Gauss-Legendre points takes many more of them
+    fixed = 2 * int(steps.max())
+    alphas, weights = integration_steps("gausslegendre", fixed)
+    even = path_attributions(InputPoint(), single_index_problem(model, inputs, [[0], [0]]), inputs, torch.zeros_like(inputs), alphas, weights)
+    assert ((even[:, 0].sum(1) - gap).abs() > tolerance * gap.abs()).any()
+    # the points past the first round lie around the jump
+    position = last_round @ model.weights / (inputs @ model.weights).mean()
+    assert ((position - 0.37).abs() < 0.15).float().mean() > 0.5
+
+
+def test_a_target_within_the_tolerance_after_the_first_round_takes_no_more_points(sharp):
+    model, inputs = sharp
+    values, steps = auto(single_index_problem(model, inputs, [[1, 0], [1, 0]]))
+    assert steps[:, 0].tolist() == [FIRST_STEPS, FIRST_STEPS]  # w · x is linear: exact from the first round
+    assert (steps[:, 1] > FIRST_STEPS).all()
+    assert torch.allclose(values[:, 0], exact(model, inputs, 1), rtol=1e-9, atol=1e-12)
+
+
+def test_max_steps_bounds_the_points_of_every_target(sharp):
+    model, inputs = sharp
+    values, steps = auto(single_index_problem(model, inputs, [[0], [0]]), tolerance=1e-6, max_steps=40)
+    assert FIRST_STEPS < int(steps.max()) <= 40
+    gap = exact(model, inputs, 0).sum(1)
+    assert ((values[:, 0].sum(1) - gap).abs() > 1e-6 * gap.abs()).any()  # stopped by the budget, not converged
+
+
+def test_each_input_is_within_the_tolerance_and_records_its_points(tiny):
     explanations = attrix.Explainer(*tiny, n_steps="auto", tolerance=1e-3, max_steps=256)(TEXTS, target="all")
     used = [explanation.settings["steps_used"] for explanation in explanations]
     assert all(explanation.settings["n_steps"] == "auto" for explanation in explanations)
     assert all(explanation.settings["tolerance"] == 1e-3 for explanation in explanations)
-    assert set(used) <= {8, 16, 32, 64, 128, 256} and max(used) > 8  # some input needed more than the first round
+    assert all(FIRST_STEPS <= steps <= 256 and (steps - FIRST_STEPS) % (2 * NODES) == 0 for steps in used)
     for explanation in explanations:
         assert max(relative_errors(explanation)) <= 1e-3
-
-
-def test_a_target_keeps_the_result_of_the_first_round_within_the_tolerance(tiny):
-    model, tokenizer = tiny
-    adaptive = attrix.Explainer(model, tokenizer, n_steps="auto", tolerance=1e-3)
-    for text in TEXTS:
-        explanation = adaptive(text)
-        steps = explanation.settings["steps_used"]
-        fixed = attrix.Explainer(model, tokenizer, n_steps=steps)(text)
-        assert explanation.target().token_scores == pytest.approx(fixed.target().token_scores, abs=1e-12)
-        if steps > 8:  # the round before did not reach the tolerance
-            fewer = attrix.Explainer(model, tokenizer, n_steps=steps // 2)(text)
-            assert max(relative_errors(fewer)) > 1e-3
-
-
-def test_converged_inputs_drop_out_of_later_rounds(tiny):
-    model, tokenizer = tiny
-    first_round = attrix.Explainer(model, tokenizer, n_steps=8, batch_size=3)(TEXTS)
-    errors = sorted(max(relative_errors(explanation)) for explanation in first_round)
-    tolerance = (errors[0] * errors[-1]) ** 0.5  # some inputs within it after 8 steps, some not
-    pending = sum(error > tolerance for error in errors)
-    assert 0 < pending < len(TEXTS)
-    rows: list[int] = []
-    handle = model.register_forward_pre_hook(lambda module, args, kwargs: rows.append(kwargs["input_ids"].shape[0]), with_kwargs=True)
-    try:
-        attrix.Explainer(model, tokenizer, n_steps="auto", tolerance=tolerance, batch_size=3, max_steps=16)(TEXTS)
-    finally:
-        handle.remove()
-    # prediction, f(baseline), then each round: one step measuring the memory, then the rest in one pass
-    assert rows == [3, 3, 3, 7 * 3, pending, 15 * pending]
 
 
 def test_fixed_steps_record_no_adaptive_settings(tiny):
@@ -84,7 +136,8 @@ def test_fixed_steps_record_no_adaptive_settings(tiny):
         ({"n_steps": "sometimes"}, 'n_steps must be a positive integer, got \'sometimes\' \\(or "auto"'),
         ({"n_steps": "auto", "tolerance": 0}, "tolerance must be a number between 0 and 1"),
         ({"n_steps": "auto", "tolerance": 1.5}, "tolerance must be a number between 0 and 1"),
-        ({"n_steps": "auto", "max_steps": 0}, "max_steps must be a positive integer"),
+        ({"n_steps": "auto", "max_steps": 0}, "max_steps must be an integer of at least 12"),
+        ({"n_steps": "auto", "max_steps": 8}, "max_steps must be an integer of at least 12"),
         ({"memory_budget": -1}, "memory_budget must be a positive integer"),
         ({"autocast": "int8"}, "unknown autocast 'int8'; valid: .*bf16"),
     ],
