@@ -2,13 +2,15 @@
 
 The models are the embedded sentiment model and the heads tests/real_heads.py trains (imported from tests/, so
 the training code lives in one place). Each case runs attrix and transformers-interpret on the same inputs; the
-quality of both is measured against attrix with 512 Gauss-Legendre steps, toward the same targets.
+quality of both is measured against attrix with 512 Gauss-Legendre steps, toward the same targets. ``build_case``
+builds one case by name, and only its models (``BUILDERS``).
 """
 
 from __future__ import annotations
 
 import sys
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 from typing import Any, Callable
 
@@ -63,11 +65,12 @@ class Target:
 
 @dataclass
 class Case:
-    """A benchmark case: how attrix and transformers-interpret explain its inputs."""
+    """A benchmark case: how attrix (at its steps and at fixed steps, if any) and transformers-interpret explain its inputs."""
 
     name: str
     description: str
     attrix: Callable[[], list[attrix.Explanation]]
+    fixed: Callable[[], list[attrix.Explanation]] | None
     legacy: Callable[[], Any]
     reference: Callable[[], list[attrix.Explanation]]
     last: list[list[attrix.Explanation]] = field(default_factory=list)
@@ -76,6 +79,18 @@ class Case:
         """The range of steps attrix's last run took per explanation."""
         used = [explanation.settings.get("steps_used", explanation.settings["n_steps"]) for explanation in self.last[-1]]
         return f"{min(used)}–{max(used)}" if min(used) != max(used) else str(used[0])
+
+
+@dataclass
+class Setup:
+    """What a case explains: the model, its tokenizer, the inputs and attrix options, and transformers-interpret's call."""
+
+    description: str
+    model: PreTrainedModel
+    tokenizer: PreTrainedTokenizerBase
+    inputs: list[Any]
+    options: dict[str, Any]
+    legacy: Callable[[], Any]
 
 
 def targets_of(explanations: list[attrix.Explanation], keys: Callable[[attrix.Explanation], list[Any]]) -> list[Target]:
@@ -104,34 +119,67 @@ def explainer(model: PreTrainedModel, tokenizer: PreTrainedTokenizerBase, n_step
     return attrix.Explainer(model, tokenizer, n_steps=n_steps, **options)
 
 
-def build_cases(n_texts: int, steps: int | str = "auto") -> list[Case]:
-    """The benchmark cases with ``steps`` for attrix (``"auto"`` by default) and ``n_texts`` texts in the batch case."""
+def build_case(name: str, n_texts: int, steps: int | str = "auto", fixed_steps: int = 0) -> Case:
+    """The case ``name`` alone (only its models built), with ``steps`` for attrix and a second attrix at ``fixed_steps`` (0: none)."""
+    return _case(name, BUILDERS[name](n_texts), steps, fixed_steps)
+
+
+def steps_option(text: str) -> int | str:
+    """An ``n_steps`` given on the command line: ``"auto"`` or a number."""
+    return text if text == "auto" else int(text)
+
+
+@cache
+def _sentiment() -> tuple[PreTrainedModel, PreTrainedTokenizerBase]:
+    """The embedded sentiment model and its tokenizer, loaded once for the sequence and batch cases."""
     sentiment = attrix.Explainer(str(default_model_dir()))
-    model, tokenizer = sentiment.model, sentiment.task.tokenizer
-    long_text = tokens_cut(tokenizer, LONG_REVIEW, 138)
-    emotions, ner, nli = emotion_classifier(), ner_tagger(), equal_token_types(nli_classifier()[0])
-    nli_tokenizer = emotions[1]
-    ner_text = tokens_cut(ner[1], NER_TEXT, 42)
+    return sentiment.model, sentiment.task.tokenizer
+
+
+def _sequence(n_texts: int) -> Setup:
+    model, tokenizer = _sentiment()
+    text = tokens_cut(tokenizer, LONG_REVIEW, 138)
+    legacy = transformers_interpret.SequenceClassificationExplainer(model, tokenizer)
+    return Setup(f"sequence classification, {_count(tokenizer, text)}-token text", model, tokenizer, [text], {},
+                 lambda: legacy(text))
+
+
+def _multilabel(n_texts: int) -> Setup:
+    model, tokenizer = emotion_classifier()
+    legacy = transformers_interpret.MultiLabelClassificationExplainer(model, tokenizer)
+    return Setup(f"multi-label, {len(EMOTIONS)} labels", model, tokenizer, [EMOTION_TEXT], {}, lambda: legacy(EMOTION_TEXT))
+
+
+def _ner(n_texts: int) -> Setup:
+    model, tokenizer = ner_tagger()
+    text = tokens_cut(tokenizer, NER_TEXT, 42)
+    legacy = transformers_interpret.TokenClassificationExplainer(model, tokenizer)
+    return Setup(f"NER, {_count(tokenizer, text)}-token sentence, every position", model, tokenizer, [text],
+                 {"special_tokens": True}, lambda: legacy(text))
+
+
+def _zero_shot(n_texts: int) -> Setup:
+    model, tokenizer = nli_classifier()
+    model = equal_token_types(model)
+    legacy = transformers_interpret.ZeroShotClassificationExplainer(model, tokenizer)
+    options = dict(task="zero_shot", hypothesis_template=HYPOTHESIS, include_hypothesis=True)
+    return Setup(f"zero-shot, {len(TOPIC_LABELS)} candidate labels", model, tokenizer,
+                 [{"text": TOPIC_TEXT, "candidate_labels": TOPIC_LABELS}], options,
+                 lambda: legacy(TOPIC_TEXT, TOPIC_LABELS, hypothesis_template=HYPOTHESIS, include_hypothesis=True))
+
+
+def _batch(n_texts: int) -> Setup:
+    model, tokenizer = _sentiment()
     texts = [row["text"] for row in _sentiment_rows()][:n_texts]
-    zero_shot = {"text": TOPIC_TEXT, "candidate_labels": TOPIC_LABELS}
-    zero_options = dict(task="zero_shot", hypothesis_template=HYPOTHESIS, include_hypothesis=True)
-    legacy_sequence = transformers_interpret.SequenceClassificationExplainer(model, tokenizer)
-    legacy_emotions = transformers_interpret.MultiLabelClassificationExplainer(*emotions)
-    legacy_ner = transformers_interpret.TokenClassificationExplainer(*ner)
-    legacy_zero_shot = transformers_interpret.ZeroShotClassificationExplainer(nli, nli_tokenizer)
-    return [
-        _case("sequence", f"sequence classification, {_count(tokenizer, long_text)}-token text",
-              model, tokenizer, [long_text], {}, steps, lambda: legacy_sequence(long_text)),
-        _case("multilabel", f"multi-label, {len(EMOTIONS)} labels", *emotions, [EMOTION_TEXT], {}, steps,
-              lambda: legacy_emotions(EMOTION_TEXT)),
-        _case("ner", f"NER, {_count(ner[1], ner_text)}-token sentence, every position", *ner, [ner_text],
-              {"special_tokens": True}, steps, lambda: legacy_ner(ner_text)),
-        _case("zero_shot", f"zero-shot, {len(TOPIC_LABELS)} candidate labels", nli, nli_tokenizer, [zero_shot],
-              zero_options, steps,
-              lambda: legacy_zero_shot(TOPIC_TEXT, TOPIC_LABELS, hypothesis_template=HYPOTHESIS, include_hypothesis=True)),
-        _case("batch", f"{len(texts)} texts batched vs one at a time", model, tokenizer, texts, {"batch_size": 64}, steps,
-              lambda: [legacy_sequence(text) for text in texts]),
-    ]
+    legacy = transformers_interpret.SequenceClassificationExplainer(model, tokenizer)
+    return Setup(f"{len(texts)} texts batched vs one at a time", model, tokenizer, texts, {"batch_size": 64},
+                 lambda: [legacy(text) for text in texts])
+
+
+BUILDERS: dict[str, Callable[[int], Setup]] = {
+    "sequence": _sequence, "multilabel": _multilabel, "ner": _ner, "zero_shot": _zero_shot, "batch": _batch,
+}
+"""How each case is built, by name, given the number of texts of the batch case."""
 
 
 def _count(tokenizer: PreTrainedTokenizerBase, text: str) -> int:
@@ -145,22 +193,16 @@ def _sentiment_rows() -> list[dict[str, str]]:
     return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
 
 
-def _case(
-    name: str,
-    description: str,
-    model: PreTrainedModel,
-    tokenizer: PreTrainedTokenizerBase,
-    inputs: list[Any],
-    options: dict[str, Any],
-    steps: int | str,
-    legacy: Callable[[], Any],
-) -> Case:
-    fast = explainer(model, tokenizer, steps, **options)
+def _case(name: str, setup: Setup, steps: int | str, fixed_steps: int) -> Case:
+    model, tokenizer, inputs, options = setup.model, setup.tokenizer, setup.inputs, setup.options
+    ours = explainer(model, tokenizer, steps, **options)
+    fixed = explainer(model, tokenizer, fixed_steps, method="gausslegendre", **options) if fixed_steps else None
     reference = explainer(model, tokenizer, REFERENCE_STEPS, internal_batch_size=64, **options)
     last: list[list[attrix.Explanation]] = []
 
     def run() -> list[attrix.Explanation]:
-        last[:] = [fast(inputs)]
+        last[:] = [ours(inputs)]
         return last[0]
 
-    return Case(name, description, run, legacy, lambda: reference(inputs), last)
+    at_fixed = (lambda: fixed(inputs)) if fixed else None
+    return Case(name, setup.description, run, at_fixed, setup.legacy, lambda: reference(inputs), last)

@@ -1,68 +1,31 @@
-"""Timing, peak memory and quality measurements for the benchmark."""
+"""Timing and quality measurements for the benchmark (peak memory: memory.py)."""
 
 from __future__ import annotations
 
 import os
-import re
-import statistics
 import time
 from contextlib import contextmanager
-from dataclasses import dataclass
 from typing import Any, Callable, Iterator
 
 import torch
 from transformers_interpret import attributions as legacy_attributions
 
-_STATUS = "/proc/self/status"
-
-
-def rss_kib(field: str = "VmRSS") -> int:
-    """The process's resident memory (``VmRSS``) or its peak since the last reset (``VmHWM``), in KiB."""
-    with open(_STATUS) as status:
-        return int(re.search(rf"{field}:\s+(\d+)", status.read()).group(1))
-
-
-def reset_peak() -> None:
-    """Start the peak resident memory (VmHWM) afresh from the current one (Linux)."""
-    with open("/proc/self/clear_refs", "w") as refs:
-        refs.write("5")
-
-
-@dataclass
-class Run:
-    """One timed run: seconds, and the peak resident memory above the memory before it, in MiB."""
-
-    seconds: float
-    peak_mib: float
-
-
-def timed(call: Callable[[], Any]) -> Run:
-    """Run ``call`` once, timing it and measuring its peak resident memory."""
-    before = rss_kib()
-    reset_peak()
+def timed(call: Callable[[], Any]) -> float:
+    """The seconds ``call`` takes, run once."""
     start = time.perf_counter()
     call()
-    seconds = time.perf_counter() - start
-    return Run(seconds, (rss_kib("VmHWM") - before) / 1024)
+    return time.perf_counter() - start
 
 
-def alternating(calls: dict[str, Callable[[], Any]], runs: int) -> dict[str, list[Run]]:
-    """A warm-up of each, then ``runs`` rounds running each once in turn."""
+def alternating(calls: dict[str, Callable[[], Any]], runs: int) -> dict[str, list[float]]:
+    """A warm-up of each, then ``runs`` rounds running each once in turn: the seconds of each run."""
     for call in calls.values():
         call()
-    results: dict[str, list[Run]] = {name: [] for name in calls}
+    results: dict[str, list[float]] = {name: [] for name in calls}
     for _ in range(runs):
         for name, call in calls.items():
             results[name].append(timed(call))
     return results
-
-
-def median_seconds(runs: list[Run]) -> float:
-    return statistics.median(run.seconds for run in runs)
-
-
-def peak_mib(runs: list[Run]) -> float:
-    return max(run.peak_mib for run in runs)
 
 
 def load_average() -> str:

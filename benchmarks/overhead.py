@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from statistics import median
 from typing import Any
 
 import torch
@@ -10,7 +11,7 @@ from captum.attr._utils.approximation_methods import approximation_parameters
 import attrix
 from attrix.default_model import default_model_dir
 from cases import LONG_REVIEW, tokens_cut
-from measure import alternating, load_average, median_seconds
+from measure import alternating, load_average
 
 
 def bare_passes(model: torch.nn.Module, encoding: dict[str, torch.Tensor], baseline_ids: torch.Tensor, n_steps: int) -> torch.Tensor:
@@ -43,5 +44,5 @@ def overhead_ratio(n_steps: int, runs: int) -> dict[str, Any]:
         raise RuntimeError("the bare passes and attrix disagree: the overhead check would compare different work")
     timings = alternating({"attrix": lambda: explainer(text), "bare": lambda: bare_passes(model, encoding, baseline_ids, n_steps)}, runs)
     model.requires_grad_(True)
-    attrix_seconds, bare_seconds = median_seconds(timings["attrix"]), median_seconds(timings["bare"])
+    attrix_seconds, bare_seconds = median(timings["attrix"]), median(timings["bare"])
     return {"attrix": attrix_seconds, "bare": bare_seconds, "ratio": attrix_seconds / bare_seconds, "load": load_average()}

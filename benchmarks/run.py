@@ -2,8 +2,12 @@
 
     python benchmarks/run.py                       # the full table, appended to benchmarks/RESULTS.md
     python benchmarks/run.py --runs 1 --texts 16 --no-record   # a quick look, printed only
+    python benchmarks/run.py --cases ner --no-memory --fixed-steps 0   # one case, no memory processes, no attrix@50
 
-Installs nothing; one process, one torch thread, a warm-up then alternating runs, the median reported.
+Installs nothing; one torch thread. Per case, this process times attrix (``--steps``), attrix at ``--fixed-steps``
+Gauss-Legendre steps (50 by default: transformers-interpret's steps and method, so its quality) and
+transformers-interpret: a warm-up of each, then alternating runs, the median reported. The peak memory of each
+tool is measured in a fresh process per case and tool (benchmarks/memory.py).
 """
 
 from __future__ import annotations
@@ -15,28 +19,23 @@ import sys
 import time
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from statistics import median
+from typing import Any, Callable
 
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from cases import REFERENCE_STEPS, Case, build_cases, legacy_keys, targets_of  # noqa: E402
-from measure import (  # noqa: E402
-    alternating,
-    cosine,
-    legacy_token_scores,
-    load_average,
-    median_seconds,
-    peak_mib,
-    recorded_legacy,
-    relative_error,
-)
+from cases import REFERENCE_STEPS, Case, build_case, legacy_keys, steps_option, targets_of  # noqa: E402
+from measure import alternating, cosine, legacy_token_scores, load_average, recorded_legacy, relative_error  # noqa: E402
+from memory import TOOLS, measured_in_child  # noqa: E402
 from overhead import overhead_ratio  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
 TARGETS = {"sequence": 0.5, "multilabel": 0.35, "ner": 0.25, "zero_shot": 0.5, "batch": 0.5}
 BAR_COSINE, BAR_ERROR = 0.999, 0.01
+Column = tuple[str, Callable[[dict[str, Any]], str]]
+"""A column of the table: its header, and its cell for a row of results."""
 
 
 def quality(found: list[tuple[list[float], float]], reference: list[Any]) -> dict[str, float]:
@@ -47,49 +46,92 @@ def quality(found: list[tuple[list[float], float]], reference: list[Any]) -> dic
     return {"error": max(errors), "cosine": min(cosines), "missed": missed, "targets": len(errors)}
 
 
+def attrix_quality(explain: Callable[[], list[Any]], reference: list[Any]) -> dict[str, float]:
+    """The quality of attrix's explanations by ``explain`` against the reference."""
+    return quality([(target.scores, sum(target.scores)) for target in targets_of(explain(), legacy_keys)], reference)
+
+
 def measure_case(case: Case, runs: int) -> dict[str, Any]:
-    """Time, memory and quality of both tools on ``case``."""
+    """Time and quality of attrix (at its steps, and at fixed steps if any) and transformers-interpret on ``case``."""
     reference = targets_of(case.reference(), legacy_keys)
-    ours = targets_of(case.attrix(), legacy_keys)
     with recorded_legacy() as made:
         case.legacy()
     theirs = legacy_token_scores(made)
     if len(theirs) != len(reference):
         raise RuntimeError(f"{case.name}: transformers-interpret explained {len(theirs)} targets, attrix {len(reference)}")
-    timings = alternating({"attrix": case.attrix, "legacy": case.legacy}, runs)
-    print(f"{case.name}: attrix {median_seconds(timings['attrix']):.3f} s, transformers-interpret "
-          f"{median_seconds(timings['legacy']):.3f} s", file=sys.stderr, flush=True)
+    calls = {name: call for name, call in {"attrix": case.attrix, "fixed": case.fixed, "legacy": case.legacy}.items() if call}
+    found = {name: attrix_quality(call, reference) for name, call in calls.items() if name != "legacy"}
+    seconds = {name: median(timings) for name, timings in alternating(calls, runs).items()}
+    print(f"{case.name}: " + ", ".join(f"{name} {value:.3f} s" for name, value in seconds.items()), file=sys.stderr, flush=True)
     return {
         "case": case,
-        "attrix": median_seconds(timings["attrix"]),
-        "legacy": median_seconds(timings["legacy"]),
-        "attrix_mib": peak_mib(timings["attrix"]),
-        "legacy_mib": peak_mib(timings["legacy"]),
-        "attrix_quality": quality([(t.scores, sum(t.scores)) for t in ours], reference),
-        "legacy_quality": quality([(scores, sum(scores)) for scores in theirs], reference),
+        "seconds": seconds,
+        "quality": {**found, "legacy": quality([(scores, sum(scores)) for scores in theirs], reference)},
         "load": load_average(),
         "steps": case.steps_used(),
     }
 
 
-def table(rows: list[dict[str, Any]]) -> str:
-    """The results as a Markdown table."""
-    lines = [
-        "| case | attrix s | TI s | ratio (target) | attrix err / cos | TI err / cos | targets off the bar (attrix / TI) "
-        "| attrix steps | peak MiB attrix / TI | load avg |",
-        "|---|---|---|---|---|---|---|---|---|---|",
+def measure(name: str, arguments: argparse.Namespace) -> dict[str, Any]:
+    """The case ``name`` measured as ``arguments`` ask: times and quality here, then each tool's peak memory in a fresh process."""
+    case = build_case(name, arguments.texts, arguments.steps, arguments.fixed_steps)
+    row = measure_case(case, arguments.runs)
+    if not arguments.no_memory:
+        row["memory"] = {tool: measured_in_child(name, tool, arguments.texts, arguments.steps) for tool in TOOLS}
+    return row
+
+
+def seconds_cell(row: dict[str, Any], tool: str) -> str:
+    return f"{row['seconds'][tool]:.3f}"
+
+
+def ratio(row: dict[str, Any], tool: str) -> float:
+    """The time of ``tool`` (attrix at its steps, or at fixed steps) over transformers-interpret's."""
+    return row["seconds"][tool] / row["seconds"]["legacy"]
+
+
+def target_cell(row: dict[str, Any]) -> str:
+    """attrix's ratio, with its target and whether it is met."""
+    value, target = ratio(row, "attrix"), TARGETS[row["case"].name]
+    return f"**{value:.3f}** (≤ {target}{' ✓' if value <= target else ' ✗'})"
+
+
+def quality_cell(row: dict[str, Any], tool: str) -> str:
+    found = row["quality"][tool]
+    return f"{found['error']:.2%} / {found['cosine']:.5f}"
+
+
+def missed_cell(row: dict[str, Any], tool: str) -> str:
+    found = row["quality"][tool]
+    return f"{found['missed']}/{found['targets']}"
+
+
+def columns(fixed_steps: int, memory: bool) -> list[Column]:
+    """The table's columns, header and cell: attrix at ``fixed_steps`` unless 0, and peak memory if ``memory``."""
+    main: list[Column] = [
+        ("case", lambda row: row["case"].description),
+        ("attrix s", lambda row: seconds_cell(row, "attrix")),
+        ("TI s", lambda row: seconds_cell(row, "legacy")),
+        ("ratio (target)", target_cell),
+        ("attrix err / cos", lambda row: quality_cell(row, "attrix")),
+        ("TI err / cos", lambda row: quality_cell(row, "legacy")),
+        ("targets off the bar (attrix / TI)", lambda row: f"{missed_cell(row, 'attrix')} / {missed_cell(row, 'legacy')}"),
+        ("attrix steps", lambda row: row["steps"]),
     ]
-    for row in rows:
-        ours, theirs = row["attrix_quality"], row["legacy_quality"]
-        ratio = row["attrix"] / row["legacy"]
-        target = TARGETS[row["case"].name]
-        lines.append(
-            f"| {row['case'].description} | {row['attrix']:.3f} | {row['legacy']:.3f} "
-            f"| **{ratio:.3f}** (≤ {target}{' ✓' if ratio <= target else ' ✗'}) "
-            f"| {ours['error']:.2%} / {ours['cosine']:.5f} | {theirs['error']:.2%} / {theirs['cosine']:.5f} "
-            f"| {ours['missed']}/{ours['targets']} / {theirs['missed']}/{theirs['targets']} | {row['steps']} "
-            f"| {row['attrix_mib']:.0f} / {row['legacy_mib']:.0f} | {row['load']} |"
-        )
+    fixed: list[Column] = [
+        (f"attrix@{fixed_steps} s", lambda row: seconds_cell(row, "fixed")),
+        (f"ratio@{fixed_steps}", lambda row: f"{ratio(row, 'fixed'):.3f}"),
+        (f"attrix@{fixed_steps} err / cos", lambda row: quality_cell(row, "fixed")),
+        (f"attrix@{fixed_steps} off the bar", lambda row: missed_cell(row, "fixed")),
+    ]
+    peak: list[Column] = [("peak MiB attrix / TI", lambda row: f"{row['memory']['attrix']:.0f} / {row['memory']['legacy']:.0f}")]
+    return main + (fixed if fixed_steps else []) + (peak if memory else []) + [("load avg", lambda row: row["load"])]
+
+
+def table(rows: list[dict[str, Any]], chosen: list[Column]) -> str:
+    """The results as a Markdown table of the ``chosen`` columns."""
+    lines = ["| " + " | ".join(header for header, _ in chosen) + " |", "|" + "---|" * len(chosen)]
+    lines += ["| " + " | ".join(cell(row) for _, cell in chosen) + " |" for row in rows]
     return "\n".join(lines)
 
 
@@ -99,33 +141,49 @@ def machine() -> str:
     return f"{cpu}, {torch.get_num_threads()} torch thread(s), Python {platform.python_version()}, torch {torch.__version__}, {platform.platform()}"
 
 
+def method_notes(arguments: argparse.Namespace) -> list[str]:
+    """The report's lines on what was measured: attrix's steps, the fixed-step attrix and peak memory, as asked."""
+    notes = [
+        f"- attrix n_steps={arguments.steps!r}; quality against {REFERENCE_STEPS} Gauss-Legendre steps; bar: cosine ≥ "
+        f"{BAR_COSINE}, relative completeness error ≤ {BAR_ERROR:.0%}; median of {arguments.runs} alternating runs after a warm-up",
+    ]
+    if arguments.fixed_steps:
+        notes.append(f"- attrix@{arguments.fixed_steps}: attrix at n_steps={arguments.fixed_steps}, Gauss-Legendre "
+                     "(transformers-interpret: 50 Gauss-Legendre steps), timed in the same rounds")
+    if not arguments.no_memory:
+        notes.append("- peak MiB: per case and tool, a fresh process builds the case, then runs the call once: its peak "
+                     "resident memory (VmHWM, reset once ready) above the resident memory then (benchmarks/memory.py)")
+    return notes
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--runs", type=int, default=5, help="timed runs of each tool per case, after a warm-up (default 5)")
     parser.add_argument("--texts", type=int, default=256, help="texts in the batch case (default 256)")
     parser.add_argument("--cases", nargs="+", choices=sorted(TARGETS), default=list(TARGETS), help="cases to run (default all)")
-    parser.add_argument("--steps", default="auto", help='attrix n_steps: "auto" (default) or a number')
+    parser.add_argument("--steps", type=steps_option, default="auto", help='attrix n_steps: "auto" (default) or a number')
+    parser.add_argument("--fixed-steps", type=int, default=50,
+                        help="n_steps of a second, Gauss-Legendre attrix column (default 50, transformers-interpret's); 0: none")
     parser.add_argument("--overhead-steps", type=int, default=16, help="fixed steps for the framework-overhead check")
+    parser.add_argument("--no-memory", action="store_true", help="skip the peak-memory processes (and the column)")
     parser.add_argument("--no-record", action="store_true", help=f"print only; do not append to {RESULTS.name}")
     arguments = parser.parse_args(argv)
     torch.set_num_threads(1)
-    steps = arguments.steps if arguments.steps == "auto" else int(arguments.steps)
     started = time.time()
-    rows = [measure_case(case, arguments.runs) for case in build_cases(arguments.texts, steps) if case.name in arguments.cases]
+    rows = [measure(name, arguments) for name in arguments.cases]
     overhead = overhead_ratio(arguments.overhead_steps, arguments.runs)
     report = "\n".join([
         f"### {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC",
         "",
         f"- machine: {machine()}",
         f"- command: `python {shlex.join(['benchmarks/run.py', *(argv if argv is not None else sys.argv[1:])])}`",
-        f"- attrix n_steps={steps!r}; quality against {REFERENCE_STEPS} Gauss-Legendre steps; bar: cosine ≥ {BAR_COSINE}, "
-        f"relative completeness error ≤ {BAR_ERROR:.0%}; median of {arguments.runs} alternating runs after a warm-up",
+        *method_notes(arguments),
         f"- framework overhead (attrix, n_steps={arguments.overhead_steps}, ÷ the bare torch passes it needs): "
         f"**{overhead['ratio']:.3f}** (≤ 1.15{' ✓' if overhead['ratio'] <= 1.15 else ' ✗'}; "
         f"{overhead['attrix']:.3f} s vs {overhead['bare']:.3f} s, load avg {overhead['load']})",
         f"- total wall time {time.time() - started:.0f} s",
         "",
-        table(rows),
+        table(rows, columns(arguments.fixed_steps, not arguments.no_memory)),
         "",
     ])
     print(report)

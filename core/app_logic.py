@@ -223,9 +223,23 @@ def _accepts_auto(backend: str, option: str, default: Any) -> bool:
     return True
 
 
+def unused_options(backend: str, fields: list[OptionField], values: dict[str, Any]) -> set[str]:
+    """The options the backend, built with ``values`` (the rest at their defaults), keeps but does not use: those
+    its ``settings()`` leaves out (``tolerance`` and ``max_steps`` when ``n_steps`` is fixed). None when it cannot
+    be built with them (its error shows when explaining)."""
+    known = {field.name: values.get(field.name, field.default) for field in fields}
+    try:
+        instance = create("backend", backend, **dict(changed_options(fields, known)))
+    except (AttrixError, TypeError, ValueError):
+        return set()
+    return set(vars(instance)) - set(instance.settings())
+
+
 def changed_options(fields: list[OptionField], values: dict[str, Any]) -> tuple[tuple[str, Any], ...]:
     """The options set away from their defaults, as passed to the backend."""
-    return tuple((field.name, values[field.name]) for field in fields if values[field.name] != field.default)
+    return tuple(
+        (field.name, values[field.name]) for field in fields if field.name in values and values[field.name] != field.default
+    )
 
 
 def input_form(task: str) -> str:

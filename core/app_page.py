@@ -68,7 +68,11 @@ with st.sidebar:
     names = app_logic.backends()
     backend = st.selectbox("Backend", names, index=names.index(app_logic.default_backend(task)), key=f"backend-{task}")
     fields = app_logic.option_fields(backend)
-    options = app_logic.changed_options(fields, {field.name: option_widget(backend, field) for field in fields})
+    values: dict[str, Any] = {}
+    for field in fields:
+        if field.name not in app_logic.unused_options(backend, fields, values):
+            values[field.name] = option_widget(backend, field)
+    options = app_logic.changed_options(fields, values)
 
 values = {field.name: input_widget(field) for field in app_logic.INPUT_FIELDS[app_logic.input_form(task)]}
 target = st.selectbox("Target", app_logic.target_choices(info, task, values), key="target")

@@ -131,6 +131,18 @@ def test_only_changed_options_are_passed():
     assert app_logic.changed_options(fields, {"n_steps": 50, "method": "gausslegendre"}) == ()
 
 
+def test_options_only_auto_steps_use_are_hidden_for_fixed_steps():
+    fields = app_logic.option_fields("layer_ig")
+    assert {"tolerance", "max_steps"} <= app_logic.unused_options("layer_ig", fields, {"n_steps": 20})
+    assert not {"tolerance", "max_steps", "n_steps"} & app_logic.unused_options("layer_ig", fields, {"n_steps": "auto"})
+    assert app_logic.unused_options("layer_ig", fields, {"n_steps": -3}) == set()  # not buildable: hide nothing
+
+
+def test_options_left_out_are_not_passed():
+    fields = [OptionField("n_steps", 50, auto=True), OptionField("tolerance", 0.01)]
+    assert app_logic.changed_options(fields, {"n_steps": 8}) == (("n_steps", 8),)
+
+
 @pytest.mark.parametrize("task, backend", [("sequence", "layer_ig"), ("image", "ig")])
 def test_the_default_backend_is_the_tasks(task, backend):
     assert app_logic.default_backend(task) == backend

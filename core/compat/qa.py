@@ -12,7 +12,7 @@ from attrix.compat.base import LegacyTextExplainer
 from attrix.compat.output import HTML, LegacyAttributions, visualize
 from attrix.explainer import Explainer
 from attrix.plugins.qa import QuestionAnswering
-from attrix.problem import Inputs
+from attrix.problem import Inputs, Prediction
 from attrix.text import position_embeddings
 
 
@@ -21,7 +21,7 @@ class WholeEmbeddingsQuestionAnswering(QuestionAnswering):
     """The qa task at the whole embeddings module against transformers-interpret's baseline for it:
     a pad token at position 0 with token type 0 in place of every token but the special ones."""
 
-    def predict(self, inputs: Inputs, baselines: Inputs) -> torch.Tensor:
+    def predict(self, inputs: Inputs, baselines: Inputs) -> Prediction:
         if "token_type_ids" in baselines:
             baselines["token_type_ids"] = torch.zeros_like(baselines["token_type_ids"])
         return super().predict(inputs, baselines)
