@@ -1,110 +1,116 @@
 """``n_steps="auto"``: the path cut into segments, and every segment whose own completeness fails cut in two.
 
-Along any piece [a, b] of the path, the attributions sum to F(b) − F(a) in the limit, and a forward pass gives
-F(b) − F(a) exactly: so each segment carries its own error. A target is done once the errors of its segments add
-up to at most ``tolerance · |f(x) − f(baseline)|``, which bounds its delta; until then every segment whose error
-exceeds its share of that (its share of the path's length) is halved. Points gather where the score moves fast.
+Along any piece [a, b] of the path the attributions sum to F(b) − F(a) in the limit, and the forward pass that
+evaluates a gradient gives F there exactly: so each segment carries its own error. Segments are integrated with
+Boole's rule on five equally spaced points, ends included, so halving one reuses its five points and adds four. A target is done
+once the errors of its segments add up to at most ``tolerance · |f(x) − f(baseline)|``, which bounds its delta;
+until then every segment whose error exceeds its share of that (its share of the path's length) is halved.
+Points gather where the score moves fast.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from typing import ContextManager
 
-import numpy as np
 import torch
 
-from attrix.engine import path_attributions, path_scores, point_gradients
+from attrix.engine import point_gradients, shared_point_gradients
 from attrix.points import Endpoints, Point
 from attrix.problem import Problem
 
-FIRST_SEGMENTS = 4
-NODES = 3
-"""Gauss-Legendre points per segment."""
-FIRST_STEPS = FIRST_SEGMENTS * NODES
+FIRST_SEGMENTS = 2
+POINTS = 5
+"""Equally spaced points per segment, ends included: Boole's rule (exact for polynomials of degree 5)."""
+_WEIGHTS = torch.tensor([7.0, 32.0, 12.0, 32.0, 7.0], dtype=torch.float64) / 90
+FIRST_STEPS = FIRST_SEGMENTS * (POINTS - 1) + 1
 """Gradient evaluations every target takes in the first round, the least ``max_steps`` can be."""
+STEPS_PER_SPLIT = POINTS - 1
 NOISE_EPS = 4
 """A delta within this many float epsilons of the scores' size is rounding noise: it counts as converged, however
-small the gap (f(x) − f(baseline) itself is only known to about one epsilon of the scores)."""
+small the gap (f(x) − f(baseline) itself is only known to about one epsilon of the scores). A target whose
+tolerance is below that floor cannot be checked by completeness alone: every one of its first segments is halved
+once, whatever its error."""
 
-_POINTS, _WEIGHTS = (torch.tensor(values) for values in np.polynomial.legendre.leggauss(NODES))
+
+@dataclass
+class Evaluations:
+    """Every gradient evaluation so far: ``(end − start) ∇F`` (``[n, ...]``) and F (``[n]``) at each."""
+
+    gradients: torch.Tensor
+    scores: torch.Tensor
+
+    def add(self, gradients: torch.Tensor, scores: torch.Tensor) -> torch.Tensor:
+        """Append evaluations; their indices."""
+        first = len(self.scores)
+        self.gradients = torch.cat([self.gradients, gradients])
+        self.scores = torch.cat([self.scores, scores])
+        return torch.arange(first, first + len(scores), device=scores.device)
 
 
 @dataclass(frozen=True)
 class Segments:
-    """Pieces [low, high] of the path of input ``row`` toward target ``column``: the scores at their ends and their
-    attributions (``values``, ``[n, ...]``)."""
+    """Pieces [low, high] of the path of input ``row`` toward target ``column``, with the indices of the
+    evaluations at their ``POINTS`` equally spaced points (``at``, ``[n, POINTS]``)."""
 
     row: torch.Tensor
     column: torch.Tensor
     low: torch.Tensor
     high: torch.Tensor
-    score_low: torch.Tensor
-    score_high: torch.Tensor
-    values: torch.Tensor
+    at: torch.Tensor
 
-    def errors(self) -> torch.Tensor:
+    def values(self, found: Evaluations) -> torch.Tensor:
+        """Each segment's attributions by Boole's rule, ``[n, ...]``."""
+        gradients = found.gradients[self.at]
+        weights = (self.high - self.low).unsqueeze(1) * _WEIGHTS.to(self.low)
+        return (weights.to(gradients.dtype).view(*weights.shape, *([1] * (gradients.dim() - 2))) * gradients).sum(1)
+
+    def errors(self, found: Evaluations) -> torch.Tensor:
         """Each segment's completeness error."""
-        return (self.values.flatten(1).sum(-1) - (self.score_high - self.score_low)).abs()
+        change = found.scores[self.at[:, -1]] - found.scores[self.at[:, 0]]
+        return (self.values(found).flatten(1).sum(-1) - change).abs()
 
     def where(self, mask: torch.Tensor) -> "Segments":
         """The segments ``mask`` selects."""
-        return Segments(*(getattr(self, field.name)[mask] for field in fields(self)))
+        return Segments(*(tensor[mask] for tensor in vars(self).values()))
 
     def join(self, other: "Segments") -> "Segments":
         """These segments and ``other``'s."""
-        return Segments(*(torch.cat([getattr(self, field.name), getattr(other, field.name)]) for field in fields(self)))
+        return Segments(*(torch.cat([mine, theirs]) for mine, theirs in zip(vars(self).values(), vars(other).values())))
 
 
-def gauss_legendre(low: torch.Tensor, high: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """The ``NODES`` Gauss-Legendre points of each segment and their weights, ``[n, NODES]`` each."""
-    width = (high - low).unsqueeze(1)
-    return low.unsqueeze(1) + width * (_POINTS + 1).to(low) / 2, width * _WEIGHTS.to(low) / 2
+def first_segments(point: Point, problem: Problem, ends: Endpoints, **engine: object) -> tuple[Segments, Evaluations]:
+    """``FIRST_SEGMENTS`` equal segments per input and target; every target of an input shares the forward passes.
+    The scores at the path's ends are f(baseline) and f(x) as ``ends`` has them, so the errors add up to the delta."""
+    batch, n_targets, device = problem.batch_size, problem.n_targets, ends.end.device
+    alphas = torch.linspace(0, 1, FIRST_STEPS, dtype=torch.float64, device=device)
+    gradients, scores = shared_point_gradients(point, problem, ends.end, ends.start, alphas.tolist(), **engine)
+    scores[0], scores[-1] = ends.baseline_scores, ends.scores
+    found = Evaluations(gradients.movedim(0, 2).flatten(0, 2), scores.movedim(0, 2).flatten())
+    pair = torch.arange(batch * n_targets, device=device).repeat_interleave(FIRST_SEGMENTS)
+    index = torch.arange(FIRST_SEGMENTS, device=device).repeat(batch * n_targets)
+    first = pair * FIRST_STEPS + (POINTS - 1) * index
+    at = first.unsqueeze(1) + torch.arange(POINTS, device=device)
+    low = alphas[(POINTS - 1) * index]
+    return Segments(pair // n_targets, pair % n_targets, low, low + 1 / FIRST_SEGMENTS, at), found
 
 
-def first_segments(point: Point, problem: Problem, ends: Endpoints, **engine: object) -> Segments:
-    """``FIRST_SEGMENTS`` equal segments per input; every target of an input shares each forward pass."""
-    end, start = ends.end, ends.start
-    batch, n_targets, device = problem.batch_size, problem.n_targets, end.device
-    edges = torch.linspace(0, 1, FIRST_SEGMENTS + 1, dtype=torch.float64, device=device)
-    rows = torch.arange(batch, device=device).repeat(FIRST_SEGMENTS - 1)
-    inner = path_scores(point, problem, end, start, rows, edges[1:-1].repeat_interleave(batch))
-    scores = torch.cat([ends.baseline_scores[None], inner.view(FIRST_SEGMENTS - 1, batch, n_targets), ends.scores[None]])
-    points, weights = gauss_legendre(edges[:-1], edges[1:])
-    values = torch.stack([
-        path_attributions(point, problem, end, start, points[i].tolist(), weights[i].tolist(), **engine)
-        for i in range(FIRST_SEGMENTS)
-    ])
-    row, column = (index.flatten() for index in torch.meshgrid(torch.arange(batch), torch.arange(n_targets), indexing="ij"))
-    count = batch * n_targets
-    return Segments(
-        row.repeat(FIRST_SEGMENTS).to(device),
-        column.repeat(FIRST_SEGMENTS).to(device),
-        edges[:-1].repeat_interleave(count),
-        edges[1:].repeat_interleave(count),
-        scores[:-1].flatten(),
-        scores[1:].flatten(),
-        values.flatten(0, 2),
-    )
-
-
-def halves(point: Point, problem: Problem, ends: Endpoints, split: Segments, **engine: object) -> Segments:
-    """Both halves of every segment of ``split``, with the score at each midpoint (one forward pass per distinct
-    input and point) and their attributions (each evaluation at its own target, one backward pass per chunk)."""
-    end, start = ends.end, ends.start
+def halves(point: Point, problem: Problem, ends: Endpoints, split: Segments, found: Evaluations, **engine: object) -> Segments:
+    """Both halves of every segment of ``split``: the parent's points are every other point of its halves, and
+    the points between them are new evaluations."""
+    half = POINTS // 2
     middle = (split.low + split.high) / 2
-    places, which = torch.unique(torch.stack([split.row.to(middle), middle], 1), dim=0, return_inverse=True)
-    at_middle = path_scores(point, problem, end, start, places[:, 0].long(), places[:, 1])[which, split.column]
-    row, column = split.row.repeat(2), split.column.repeat(2)
     low, high = torch.cat([split.low, middle]), torch.cat([middle, split.high])
-    points, weights = gauss_legendre(low, high)
-    rows, columns = row.repeat_interleave(NODES), column.repeat_interleave(NODES)
-    gradients = point_gradients(point, problem, end, start, rows, columns, points.flatten(), weights.flatten(), **engine)
-    values = ((end - start)[rows] * gradients).view(len(row), NODES, *end.shape[1:]).sum(1)
-    return Segments(
-        row, column, low, high,
-        torch.cat([split.score_low, at_middle]), torch.cat([at_middle, split.score_high]), values,
-    )
+    rows, columns = split.row.repeat(2), split.column.repeat(2)
+    odd = torch.arange(1, POINTS, 2, device=low.device)
+    alphas = low.unsqueeze(1) + (high - low).unsqueeze(1) * odd / (POINTS - 1)
+    new = found.add(*point_gradients(
+        point, problem, ends.end, ends.start, rows.repeat_interleave(half), columns.repeat_interleave(half), alphas.flatten(), **engine
+    )).view(-1, half)
+    at = torch.empty((len(low), POINTS), dtype=torch.long, device=low.device)
+    at[:, 1::2] = new
+    at[:, 0::2] = torch.cat([split.at[:, : half + 1], split.at[:, half:]])
+    return Segments(rows, columns, low, high, at)
 
 
 def within_budget(split: torch.Tensor, errors: torch.Tensor, target: torch.Tensor, room: torch.Tensor) -> torch.Tensor:
@@ -135,19 +141,21 @@ def adaptive_attributions(
     noise = NOISE_EPS * torch.finfo(gap.dtype).eps * torch.maximum(ends.scores.abs(), ends.baseline_scores.abs())
     allowed = (tolerance * gap.abs() + noise).flatten()
     steps = torch.full((batch * n_targets,), FIRST_STEPS, dtype=torch.long, device=gap.device)
-    segments = first_segments(point, problem, ends, **engine)
+    unresolved = (noise > tolerance * gap.abs()).flatten()
+    least = torch.where(unresolved, FIRST_STEPS + FIRST_SEGMENTS * STEPS_PER_SPLIT, FIRST_STEPS)
+    segments, found = first_segments(point, problem, ends, **engine)
     while True:
         target = segments.row * n_targets + segments.column
-        errors = segments.errors()
+        errors = segments.errors(found)
         total = torch.zeros_like(allowed).index_add_(0, target, errors.to(allowed))
-        pending = total > allowed
         share = allowed[target] * (segments.high - segments.low).to(allowed)
-        room = torch.where(pending, (max_steps - steps) // (2 * NODES), 0)
-        split = within_budget(pending[target] & (errors > share), errors, target, room)
+        short = steps < least
+        room = torch.where((total > allowed) | short, (max_steps - steps) // STEPS_PER_SPLIT, 0)
+        split = within_budget((errors > share) | short[target], errors, target, room)
         if not split.any():
             break
-        steps.index_add_(0, target[split], torch.full_like(target[split], 2 * NODES))
-        segments = segments.where(~split).join(halves(point, problem, ends, segments.where(split), **engine))
+        steps.index_add_(0, target[split], torch.full_like(target[split], STEPS_PER_SPLIT))
+        segments = segments.where(~split).join(halves(point, problem, ends, segments.where(split), found, **engine))
     target = segments.row * n_targets + segments.column
-    values = ends.end.new_zeros((batch * n_targets, *ends.end.shape[1:])).index_add_(0, target, segments.values)
+    values = ends.end.new_zeros((batch * n_targets, *ends.end.shape[1:])).index_add_(0, target, segments.values(found))
     return values.view(batch, n_targets, *ends.end.shape[1:]), steps.view(batch, n_targets)

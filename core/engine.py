@@ -39,6 +39,51 @@ def saved_bytes(rows: int) -> Iterator[list[int]]:
         yield total
 
 
+def path_chunks(
+    point: Point,
+    problem: Problem,
+    end: torch.Tensor,
+    start: torch.Tensor,
+    alphas: Sequence[float],
+    internal_batch_size: int | None = None,
+    precision: ContextManager[object] | None = None,
+    memory_budget: int | None = None,
+) -> Iterator[tuple[slice, torch.Tensor, torch.Tensor]]:
+    """The points ``start + α (end - start)`` of every input, chunk by chunk: which alphas, the chunk's path
+    (``[steps * batch, ...]``, requiring gradients) and its scores (``[steps * batch, n_targets]``), from one
+    forward pass (run under ``precision``, an autocast context, if given).
+
+    Chunks hold ``internal_batch_size`` rows; without it, all steps at once, or with ``memory_budget`` (bytes) a
+    first chunk of one step measures what a row keeps for the backward pass and sizes the others to fit.
+    """
+    batch, shape = problem.batch_size, end.shape[1:]
+    broadcast = (-1, *([1] * end.dim()))
+    measure = internal_batch_size is None and memory_budget is not None and len(alphas) > 1
+    chunk = 1 if measure else steps_per_chunk(len(alphas), batch, internal_batch_size)
+    first = 0
+    while first < len(alphas):
+        alpha = torch.tensor(alphas[first : first + chunk], dtype=end.dtype, device=end.device)
+        steps = len(alpha)
+        path = (start + alpha.view(broadcast) * (end - start)).reshape(steps * batch, *shape)
+        path.requires_grad_(True)
+        inputs = repeat_inputs(problem.inputs, steps)
+        with precision or nullcontext(), saved_bytes(steps * batch) if measure else nullcontext([0]) as kept:
+            scores = problem.scores(point.run(problem, inputs, path), steps)
+        yield slice(first, first + steps), path, scores
+        first += steps
+        if measure:
+            chunk, measure = max(1, memory_budget // max(1, kept[0])), False
+
+
+def target_gradients(path: torch.Tensor, scores: torch.Tensor) -> Iterator[tuple[int, torch.Tensor]]:
+    """Each target's gradient of its summed scores with respect to ``path``, one backward pass each through the
+    same graph."""
+    n_targets = scores.shape[1]
+    for target in range(n_targets):
+        (grad,) = torch.autograd.grad(scores[:, target].sum(), path, retain_graph=target < n_targets - 1)
+        yield target, grad
+
+
 def path_attributions(
     point: Point,
     problem: Problem,
@@ -52,34 +97,40 @@ def path_attributions(
 ) -> torch.Tensor:
     """``(end - start) * Σ_i w_i ∇F_t(start + α_i (end - start))`` for every target t: ``[batch, n_targets, ...]``.
 
-    The points of a chunk of steps share one forward pass (run under ``precision``, an autocast context, if
-    given); each target then takes one backward pass through the same graph, so nothing is re-run per target.
-    Chunks hold ``internal_batch_size`` rows; without it, all steps at once, or with ``memory_budget`` (bytes)
-    a first chunk of one step measures what a row keeps for the backward pass and sizes the others to fit.
+    The points of a chunk share one forward pass and each target takes one backward pass through it, so nothing
+    is re-run per target (chunks as in ``path_chunks``).
     """
-    batch, n_targets = problem.batch_size, problem.n_targets
-    shape = end.shape[1:]
-    total = end.new_zeros((n_targets, batch, *shape))
+    batch, shape = problem.batch_size, end.shape[1:]
+    total = end.new_zeros((problem.n_targets, batch, *shape))
     broadcast = (-1, *([1] * end.dim()))
-    measure = internal_batch_size is None and memory_budget is not None and len(alphas) > 1
-    chunk = 1 if measure else steps_per_chunk(len(alphas), batch, internal_batch_size)
-    first = 0
-    while first < len(alphas):
-        alpha = torch.tensor(alphas[first : first + chunk], dtype=end.dtype, device=end.device)
-        weight = torch.tensor(weights[first : first + chunk], dtype=end.dtype, device=end.device)
-        steps = len(alpha)
-        path = (start + alpha.view(broadcast) * (end - start)).reshape(steps * batch, *shape)
-        path.requires_grad_(True)
-        inputs = repeat_inputs(problem.inputs, steps)
-        with precision or nullcontext(), saved_bytes(steps * batch) if measure else nullcontext([0]) as kept:
-            scores = problem.scores(point.run(problem, inputs, path), steps)
-        for target in range(n_targets):
-            (grad,) = torch.autograd.grad(scores[:, target].sum(), path, retain_graph=target < n_targets - 1)
-            total[target] += (grad.to(end.dtype).view(steps, batch, *shape) * weight.view(broadcast)).sum(0)
-        first += steps
-        if measure:
-            chunk, measure = max(1, memory_budget // max(1, kept[0])), False
+    weight = torch.tensor(weights, dtype=end.dtype, device=end.device)
+    for part, path, scores in path_chunks(point, problem, end, start, alphas, internal_batch_size, precision, memory_budget):
+        for target, grad in target_gradients(path, scores):
+            total[target] += (grad.to(end.dtype).view(-1, batch, *shape) * weight[part].view(broadcast)).sum(0)
     return (end - start).unsqueeze(0).mul(total).transpose(0, 1)
+
+
+def shared_point_gradients(
+    point: Point,
+    problem: Problem,
+    end: torch.Tensor,
+    start: torch.Tensor,
+    alphas: Sequence[float],
+    internal_batch_size: int | None = None,
+    precision: ContextManager[object] | None = None,
+    memory_budget: int | None = None,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """``(end - start) ∇F_t`` at each point ``start + α (end - start)`` of every input, for every target t
+    (``[n_points, batch, n_targets, ...]``), and the scores there (``[n_points, batch, n_targets]``); passes
+    shared as in ``path_attributions``."""
+    batch, n_targets, shape = problem.batch_size, problem.n_targets, end.shape[1:]
+    found = end.new_zeros((len(alphas), batch, n_targets, *shape))
+    at = end.new_zeros((len(alphas), batch, n_targets))
+    for part, path, scores in path_chunks(point, problem, end, start, alphas, internal_batch_size, precision, memory_budget):
+        at[part] = scores.detach().to(end.dtype).view(-1, batch, n_targets)
+        for target, grad in target_gradients(path, scores):
+            found[part, :, target] = grad.to(end.dtype).view(-1, batch, *shape) * (end - start)
+    return found, at
 
 
 def point_gradients(
@@ -90,16 +141,16 @@ def point_gradients(
     rows: torch.Tensor,
     columns: torch.Tensor,
     alphas: torch.Tensor,
-    weights: torch.Tensor,
     internal_batch_size: int | None = None,
     precision: ContextManager[object] | None = None,
     memory_budget: int | None = None,
-) -> torch.Tensor:
-    """``w_i ∇F_t(start + α_i (end - start))`` for evaluations i, each at its own input row, target column, point and
-    weight: ``[n, ...]``. The evaluations are independent rows of one batch, so one backward pass serves a chunk;
-    chunks are sized as in ``path_attributions``."""
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """``(end - start) ∇F_t`` at ``start + α_i (end - start)`` for evaluations i, each at its own input row and
+    target column (``[n, ...]``), and the score F_t there (``[n]``). The evaluations are independent rows of one
+    batch, so one backward pass serves a chunk; chunks are sized as in ``path_attributions``."""
     shape = end.shape[1:]
     found = end.new_zeros((len(rows), *shape))
+    at = end.new_zeros(len(rows))
     broadcast = (-1, *([1] * len(shape)))
     measure = internal_batch_size is None and memory_budget is not None and len(rows) > 1
     chunk = 1 if measure else internal_batch_size or len(rows)
@@ -114,11 +165,13 @@ def point_gradients(
             outputs = point.run(problem, inputs, path)
         scores = outputs.gather(1, problem.targets[row, columns[part]].unsqueeze(1))
         (grad,) = torch.autograd.grad(scores.sum(), path)
-        found[part] = grad.to(end.dtype) * weights[part].to(end.dtype).view(broadcast)
+        found[part] = grad.to(end.dtype) * (end[row] - start[row])
+        at[part] = scores.detach().flatten().to(end.dtype)
         first += len(row)
         if measure:
             chunk, measure = max(1, memory_budget // max(1, kept[0])), False
-    return found
+    return found, at
+
 
 
 def path_scores(point: Point, problem: Problem, end: torch.Tensor, start: torch.Tensor, rows: torch.Tensor, alphas: torch.Tensor) -> torch.Tensor:

@@ -8,7 +8,7 @@ import torch
 import attrix
 from torch import nn
 
-from attrix.adaptive import FIRST_STEPS, NODES, adaptive_attributions
+from attrix.adaptive import FIRST_SEGMENTS, FIRST_STEPS, STEPS_PER_SPLIT, adaptive_attributions
 from attrix.engine import integration_steps, path_attributions
 from attrix.points import InputPoint, endpoints
 from attrix.problem import InputEmbedding, Problem
@@ -106,6 +106,16 @@ def test_a_target_within_the_tolerance_after_the_first_round_takes_no_more_point
     assert torch.allclose(values[:, 0], exact(model, inputs, 1), rtol=1e-9, atol=1e-12)
 
 
+def test_a_score_that_moves_less_than_float32_resolves_is_halved_once_whatever_its_error():
+    weights = torch.full((6,), 0.1)
+    inputs = torch.full((1, 6), 1.0)
+    model = SingleIndex(weights, sharpness=1.0, centre=-14.0)  # sigmoid ≈ 1 − 1e-6 along the whole path
+    values, steps = auto(single_index_problem(model, inputs, [[0]]))
+    gap = float(exact(model, inputs, 0).sum())
+    assert 0 < abs(gap) and 0.01 * abs(gap) < 4 * torch.finfo(torch.float32).eps
+    assert int(steps) == FIRST_STEPS + FIRST_SEGMENTS * STEPS_PER_SPLIT
+
+
 def test_max_steps_bounds_the_points_of_every_target(sharp):
     model, inputs = sharp
     values, steps = auto(single_index_problem(model, inputs, [[0], [0]]), tolerance=1e-6, max_steps=40)
@@ -119,7 +129,7 @@ def test_each_input_is_within_the_tolerance_and_records_its_points(tiny):
     used = [explanation.settings["steps_used"] for explanation in explanations]
     assert all(explanation.settings["n_steps"] == "auto" for explanation in explanations)
     assert all(explanation.settings["tolerance"] == 1e-3 for explanation in explanations)
-    assert all(FIRST_STEPS <= steps <= 256 and (steps - FIRST_STEPS) % (2 * NODES) == 0 for steps in used)
+    assert all(FIRST_STEPS <= steps <= 256 and (steps - FIRST_STEPS) % STEPS_PER_SPLIT == 0 for steps in used)
     for explanation in explanations:
         assert max(relative_errors(explanation)) <= 1e-3
 
@@ -136,8 +146,8 @@ def test_fixed_steps_record_no_adaptive_settings(tiny):
         ({"n_steps": "sometimes"}, 'n_steps must be a positive integer, got \'sometimes\' \\(or "auto"'),
         ({"n_steps": "auto", "tolerance": 0}, "tolerance must be a number between 0 and 1"),
         ({"n_steps": "auto", "tolerance": 1.5}, "tolerance must be a number between 0 and 1"),
-        ({"n_steps": "auto", "max_steps": 0}, "max_steps must be an integer of at least 12"),
-        ({"n_steps": "auto", "max_steps": 8}, "max_steps must be an integer of at least 12"),
+        ({"n_steps": "auto", "max_steps": 0}, "max_steps must be an integer of at least 9"),
+        ({"n_steps": "auto", "max_steps": 8}, "max_steps must be an integer of at least 9"),
         ({"memory_budget": -1}, "memory_budget must be a positive integer"),
         ({"autocast": "int8"}, "unknown autocast 'int8'; valid: .*bf16"),
     ],
