@@ -2,10 +2,10 @@
 
 Along any piece [a, b] of the path the attributions sum to F(b) − F(a) in the limit, and the forward pass that
 evaluates a gradient gives F there exactly: so each segment carries its own error. Segments are integrated with
-Boole's rule on five equally spaced points, ends included, so halving one reuses its five points and adds four. A target is done
-once the errors of its segments add up to at most ``tolerance · |f(x) − f(baseline)|``, which bounds its delta;
-until then every segment whose error exceeds its share of that (its share of the path's length) is halved.
-Points gather where the score moves fast.
+Boole's rule on five equally spaced points, ends included, so halving one reuses its five points and adds four.
+A target is done once the errors of its segments add up to at most ``tolerance · |f(x) − f(baseline)|``, which
+bounds its delta; until then every segment whose error exceeds its share of that (its share of the path's
+length) is halved. Points gather where the score moves fast.
 """
 
 from __future__ import annotations
