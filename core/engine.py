@@ -174,16 +174,6 @@ def point_gradients(
 
 
 
-def path_scores(point: Point, problem: Problem, end: torch.Tensor, start: torch.Tensor, rows: torch.Tensor, alphas: torch.Tensor) -> torch.Tensor:
-    """The explained scores of every target at ``start + α_i (end - start)`` of input row ``rows[i]``, without
-    gradients: ``[n, n_targets]``."""
-    broadcast = (-1, *([1] * (end.dim() - 1)))
-    with torch.no_grad():
-        path = start[rows] + alphas.to(end.dtype).view(broadcast) * (end[rows] - start[rows])
-        outputs = point.run(problem, {key: value[rows] for key, value in problem.inputs.items()}, path)
-    return outputs.gather(1, problem.targets[rows])
-
-
 def convergence_delta(attributions: torch.Tensor, end_scores: torch.Tensor, start_scores: torch.Tensor) -> torch.Tensor:
     """How far the attributions' sum misses ``f(end) - f(start)``: ``[batch, n_targets]``."""
     return attributions.flatten(2).sum(-1) - (end_scores - start_scores)
