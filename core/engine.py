@@ -39,6 +39,32 @@ def saved_bytes(rows: int) -> Iterator[list[int]]:
         yield total
 
 
+def measured_chunks(count: int, chunk: int | None, memory_budget: int | None) -> Iterator[tuple[slice, list[int] | None]]:
+    """Slices of ``count`` items, ``chunk`` at a time (all at once without it). Without ``chunk`` but with a
+    ``memory_budget`` (bytes), the first slice is one item and comes with a list in which the caller puts the
+    bytes it kept for the backward pass (``saved_bytes``); the other slices are sized from it to fit the budget."""
+    measure = chunk is None and memory_budget is not None and count > 1
+    size = 1 if measure else chunk or count
+    first = 0
+    while first < count:
+        kept = [0] if measure else None
+        yield slice(first, min(first + size, count)), kept
+        first += size
+        if kept is not None:
+            size, measure = max(1, memory_budget // max(1, kept[0])), False
+
+
+@contextmanager
+def counted(rows: int, kept: list[int] | None) -> Iterator[None]:
+    """Add the bytes the block keeps for the backward pass (``saved_bytes``) to ``kept``, if given."""
+    if kept is None:
+        yield
+        return
+    with saved_bytes(rows) as total:
+        yield
+    kept[0] += total[0]
+
+
 def path_chunks(
     point: Point,
     problem: Problem,
@@ -58,21 +84,16 @@ def path_chunks(
     """
     batch, shape = problem.batch_size, end.shape[1:]
     broadcast = (-1, *([1] * end.dim()))
-    measure = internal_batch_size is None and memory_budget is not None and len(alphas) > 1
-    chunk = 1 if measure else steps_per_chunk(len(alphas), batch, internal_batch_size)
-    first = 0
-    while first < len(alphas):
-        alpha = torch.tensor(alphas[first : first + chunk], dtype=end.dtype, device=end.device)
+    chunk = None if internal_batch_size is None else steps_per_chunk(len(alphas), batch, internal_batch_size)
+    for part, kept in measured_chunks(len(alphas), chunk, memory_budget):
+        alpha = torch.tensor(alphas[part], dtype=end.dtype, device=end.device)
         steps = len(alpha)
         path = (start + alpha.view(broadcast) * (end - start)).reshape(steps * batch, *shape)
         path.requires_grad_(True)
         inputs = repeat_inputs(problem.inputs, steps)
-        with precision or nullcontext(), saved_bytes(steps * batch) if measure else nullcontext([0]) as kept:
+        with precision or nullcontext(), counted(steps * batch, kept):
             scores = problem.scores(point.run(problem, inputs, path), steps)
-        yield slice(first, first + steps), path, scores
-        first += steps
-        if measure:
-            chunk, measure = max(1, memory_budget // max(1, kept[0])), False
+        yield part, path, scores
 
 
 def target_gradients(path: torch.Tensor, scores: torch.Tensor) -> Iterator[tuple[int, torch.Tensor]]:
@@ -152,24 +173,17 @@ def point_gradients(
     found = end.new_zeros((len(rows), *shape))
     at = end.new_zeros(len(rows))
     broadcast = (-1, *([1] * len(shape)))
-    measure = internal_batch_size is None and memory_budget is not None and len(rows) > 1
-    chunk = 1 if measure else internal_batch_size or len(rows)
-    first = 0
-    while first < len(rows):
-        part = slice(first, first + chunk)
+    for part, kept in measured_chunks(len(rows), internal_batch_size, memory_budget):
         row = rows[part]
         path = start[row] + alphas[part].to(end.dtype).view(broadcast) * (end[row] - start[row])
         path.requires_grad_(True)
         inputs = {key: value[row] for key, value in problem.inputs.items()}
-        with precision or nullcontext(), saved_bytes(len(row)) if measure else nullcontext([0]) as kept:
+        with precision or nullcontext(), counted(len(row), kept):
             outputs = point.run(problem, inputs, path)
         scores = outputs.gather(1, problem.targets[row, columns[part]].unsqueeze(1))
         (grad,) = torch.autograd.grad(scores.sum(), path)
         found[part] = grad.to(end.dtype) * (end[row] - start[row])
         at[part] = scores.detach().flatten().to(end.dtype)
-        first += len(row)
-        if measure:
-            chunk, measure = max(1, memory_budget // max(1, kept[0])), False
     return found, at
 
 
