@@ -33,42 +33,27 @@ tolerance is below that floor cannot be checked by completeness alone: every one
 once, whatever its error."""
 
 
-@dataclass
-class Evaluations:
-    """Every gradient evaluation so far: ``(end − start) ∇F`` (``[n, ...]``) and F (``[n]``) at each."""
-
-    gradients: torch.Tensor
-    scores: torch.Tensor
-
-    def add(self, gradients: torch.Tensor, scores: torch.Tensor) -> torch.Tensor:
-        """Append evaluations; their indices."""
-        first = len(self.scores)
-        self.gradients = torch.cat([self.gradients, gradients])
-        self.scores = torch.cat([self.scores, scores])
-        return torch.arange(first, first + len(scores), device=scores.device)
-
-
 @dataclass(frozen=True)
 class Segments:
-    """Pieces [low, high] of the path of input ``row`` toward target ``column``, with the indices of the
-    evaluations at their ``POINTS`` equally spaced points (``at``, ``[n, POINTS]``)."""
+    """Pieces [low, high] of the path of input ``row`` toward target ``column``, each with ``(end − start) ∇F``
+    (``gradients``, ``[n, POINTS, ...]``) and F (``scores``, ``[n, POINTS]``) at its ``POINTS`` equally spaced points."""
 
     row: torch.Tensor
     column: torch.Tensor
     low: torch.Tensor
     high: torch.Tensor
-    at: torch.Tensor
+    gradients: torch.Tensor
+    scores: torch.Tensor
 
-    def values(self, found: Evaluations) -> torch.Tensor:
+    def values(self) -> torch.Tensor:
         """Each segment's attributions by Boole's rule, ``[n, ...]``."""
-        gradients = found.gradients[self.at]
         weights = (self.high - self.low).unsqueeze(1) * _WEIGHTS.to(self.low)
-        return (weights.to(gradients.dtype).view(*weights.shape, *([1] * (gradients.dim() - 2))) * gradients).sum(1)
+        shape = (*weights.shape, *([1] * (self.gradients.dim() - 2)))
+        return (weights.to(self.gradients.dtype).view(shape) * self.gradients).sum(1)
 
-    def errors(self, found: Evaluations) -> torch.Tensor:
-        """Each segment's completeness error."""
-        change = found.scores[self.at[:, -1]] - found.scores[self.at[:, 0]]
-        return (self.values(found).flatten(1).sum(-1) - change).abs()
+    def errors(self, values: torch.Tensor) -> torch.Tensor:
+        """Each segment's completeness error, given its ``values``."""
+        return (values.flatten(1).sum(-1) - (self.scores[:, -1] - self.scores[:, 0])).abs()
 
     def where(self, mask: torch.Tensor) -> "Segments":
         """The segments ``mask`` selects."""
@@ -79,23 +64,22 @@ class Segments:
         return Segments(*(torch.cat([mine, theirs]) for mine, theirs in zip(vars(self).values(), vars(other).values())))
 
 
-def first_segments(point: Point, problem: Problem, ends: Endpoints, **engine: object) -> tuple[Segments, Evaluations]:
+def first_segments(point: Point, problem: Problem, ends: Endpoints, **engine: object) -> Segments:
     """``FIRST_SEGMENTS`` equal segments per input and target; every target of an input shares the forward passes.
     The scores at the path's ends are f(baseline) and f(x) as ``ends`` has them, so the errors add up to the delta."""
     batch, n_targets, device = problem.batch_size, problem.n_targets, ends.end.device
     alphas = torch.linspace(0, 1, FIRST_STEPS, dtype=torch.float64, device=device)
     gradients, scores = shared_point_gradients(point, problem, ends.end, ends.start, alphas.tolist(), **engine)
     scores[0], scores[-1] = ends.baseline_scores, ends.scores
-    found = Evaluations(gradients.movedim(0, 2).flatten(0, 2), scores.movedim(0, 2).flatten())
+    pieces = [slice(first, first + POINTS) for first in range(0, FIRST_STEPS - 1, POINTS - 1)]
+    gradients = torch.stack([gradients[piece] for piece in pieces], 1).movedim((0, 1), (3, 2)).flatten(0, 2)
+    scores = torch.stack([scores[piece] for piece in pieces], 1).movedim((0, 1), (3, 2)).flatten(0, 2)
     pair = torch.arange(batch * n_targets, device=device).repeat_interleave(FIRST_SEGMENTS)
-    index = torch.arange(FIRST_SEGMENTS, device=device).repeat(batch * n_targets)
-    first = pair * FIRST_STEPS + (POINTS - 1) * index
-    at = first.unsqueeze(1) + torch.arange(POINTS, device=device)
-    low = alphas[(POINTS - 1) * index]
-    return Segments(pair // n_targets, pair % n_targets, low, low + 1 / FIRST_SEGMENTS, at), found
+    low = alphas[:-1:POINTS - 1].repeat(batch * n_targets)
+    return Segments(pair // n_targets, pair % n_targets, low, low + 1 / FIRST_SEGMENTS, gradients, scores)
 
 
-def halves(point: Point, problem: Problem, ends: Endpoints, split: Segments, found: Evaluations, **engine: object) -> Segments:
+def halves(point: Point, problem: Problem, ends: Endpoints, split: Segments, **engine: object) -> Segments:
     """Both halves of every segment of ``split``: the parent's points are every other point of its halves, and
     the points between them are new evaluations."""
     half = POINTS // 2
@@ -104,13 +88,15 @@ def halves(point: Point, problem: Problem, ends: Endpoints, split: Segments, fou
     rows, columns = split.row.repeat(2), split.column.repeat(2)
     odd = torch.arange(1, POINTS, 2, device=low.device)
     alphas = low.unsqueeze(1) + (high - low).unsqueeze(1) * odd / (POINTS - 1)
-    new = found.add(*point_gradients(
+    new_gradients, new_scores = point_gradients(
         point, problem, ends.end, ends.start, rows.repeat_interleave(half), columns.repeat_interleave(half), alphas.flatten(), **engine
-    )).view(-1, half)
-    at = torch.empty((len(low), POINTS), dtype=torch.long, device=low.device)
-    at[:, 1::2] = new
-    at[:, 0::2] = torch.cat([split.at[:, : half + 1], split.at[:, half:]])
-    return Segments(rows, columns, low, high, at)
+    )
+    gradients = split.gradients.new_empty((len(low), POINTS, *split.gradients.shape[2:]))
+    scores = split.scores.new_empty((len(low), POINTS))
+    for both, parent, new in ((gradients, split.gradients, new_gradients), (scores, split.scores, new_scores)):
+        both[:, 1::2] = new.view(len(low), half, *new.shape[1:])
+        both[:, 0::2] = torch.cat([parent[:, : half + 1], parent[:, half:]])
+    return Segments(rows, columns, low, high, gradients, scores)
 
 
 def within_budget(split: torch.Tensor, errors: torch.Tensor, target: torch.Tensor, room: torch.Tensor) -> torch.Tensor:
@@ -143,19 +129,24 @@ def adaptive_attributions(
     steps = torch.full((batch * n_targets,), FIRST_STEPS, dtype=torch.long, device=gap.device)
     unresolved = (noise > tolerance * gap.abs()).flatten()
     least = torch.where(unresolved, FIRST_STEPS + FIRST_SEGMENTS * STEPS_PER_SPLIT, FIRST_STEPS)
-    segments, found = first_segments(point, problem, ends, **engine)
+    segments = first_segments(point, problem, ends, **engine)
+    values = ends.end.new_zeros((batch * n_targets, *ends.end.shape[1:]))
+    settled = torch.zeros_like(allowed)
     while True:
         target = segments.row * n_targets + segments.column
+        found = segments.values()
         errors = segments.errors(found)
-        total = torch.zeros_like(allowed).index_add_(0, target, errors.to(allowed))
+        total = settled.index_add(0, target, errors.to(allowed))
         share = allowed[target] * (segments.high - segments.low).to(allowed)
         short = steps < least
         room = torch.where((total > allowed) | short, (max_steps - steps) // STEPS_PER_SPLIT, 0)
-        split = within_budget((errors > share) | short[target], errors, target, room)
-        if not split.any():
+        splittable = ((errors > share) | short[target]) & (room[target] > 0)
+        values.index_add_(0, target[~splittable], found[~splittable])
+        settled.index_add_(0, target[~splittable], errors[~splittable].to(allowed))
+        if not splittable.any():
             break
+        split = within_budget(splittable, errors, target, room)
         steps.index_add_(0, target[split], torch.full_like(target[split], STEPS_PER_SPLIT))
-        segments = segments.where(~split).join(halves(point, problem, ends, segments.where(split), found, **engine))
-    target = segments.row * n_targets + segments.column
-    values = ends.end.new_zeros((batch * n_targets, *ends.end.shape[1:])).index_add_(0, target, segments.values(found))
+        waiting = segments.where(splittable & ~split)
+        segments = waiting.join(halves(point, problem, ends, segments.where(split), **engine))
     return values.view(batch, n_targets, *ends.end.shape[1:]), steps.view(batch, n_targets)
