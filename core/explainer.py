@@ -10,6 +10,7 @@ from torch import nn
 from transformers import PreTrainedModel
 
 from attrix.backend import Backend
+from attrix.batching import length_batches
 from attrix.errors import InputError, UnknownNameError
 from attrix.explanation import Explanation
 from attrix.loading import architecture_of, choose_task, load_config, load_model, load_processor
@@ -100,10 +101,8 @@ class Explainer:
                 checked.append(self.task.check(item))
             except InputError as error:
                 raise type(error)(str(error) if single else f"input {number}: {error}") from None
-        order = sorted(range(len(checked)), key=lambda number: self.task.length(checked[number]))
         results: list[Explanation | None] = [None] * len(checked)
-        for first in range(0, len(order), self.batch_size):
-            batch = order[first : first + self.batch_size]
+        for batch in length_batches([self.task.length(item) for item in checked], self.batch_size):
             for number, explanation in zip(batch, self._explain([checked[n] for n in batch], target)):
                 results[number] = explanation
         return results[0] if single else results

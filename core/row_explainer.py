@@ -8,6 +8,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
+from attrix.batching import length_batches
 from attrix.dataset import Row
 from attrix.errors import AttrixError
 from attrix.explainer import Explainer
@@ -35,9 +36,8 @@ def explain_rows(explainer: Explainer, rows: Sequence[Row], target: Target) -> I
         accepted.append((explainer.task.length(checked), row))
     if refused:
         yield refused
-    accepted.sort(key=lambda pair: pair[0])
-    for first in range(0, len(accepted), explainer.batch_size):
-        yield _explain_batch(explainer, [row for _, row in accepted[first : first + explainer.batch_size]], target)
+    for batch in length_batches([length for length, _ in accepted], explainer.batch_size):
+        yield _explain_batch(explainer, [accepted[number][1] for number in batch], target)
 
 
 def _explain_batch(explainer: Explainer, rows: list[Row], target: Target) -> list[ResultRow]:

@@ -71,9 +71,6 @@ class PairwiseClassification(SequenceClassification):
     def check(self, item: Any) -> tuple[str, str]:
         return check_pair(item)
 
-    def length(self, item: tuple[str, str]) -> int:
-        return len(item[0]) + len(item[1])
-
     def sequences(self, item: tuple[str, str]) -> tuple[str, str]:
         return item
 

@@ -48,6 +48,10 @@ class SequenceClassification(TextTask):
         """The texts of one input, one per encoded sequence, named by ``input_names``."""
         return (item,)
 
+    def length(self, item: Any) -> int:
+        """Its number of tokens, special ones included: what padding is counted in."""
+        return len(self.tokenizer(*self.sequences(item))["input_ids"])
+
     def prepare(self, items: list[Any], target: Target) -> Prepared:
         encoding, inputs, baselines = self.encode(*zip(*map(self.sequences, items)))
         prediction = self.predict(inputs, baselines)

@@ -63,3 +63,11 @@ def one_torch_thread() -> Iterator[None]:
         yield
     finally:
         torch.set_num_threads(threads)
+
+
+@pytest.fixture
+def padded_batches(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Inputs of any lengths batched together (no padding allowance), so that a test sees padded batches."""
+    import attrix.batching
+
+    monkeypatch.setattr(attrix.batching, "PADDING_ALLOWANCE", float("inf"))

@@ -126,7 +126,7 @@ def test_delta_shrinks_as_steps_grow(model_and_tokenizer, method):
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
-def test_batched_equals_one_at_a_time(model_and_tokenizer, backend):
+def test_batched_equals_one_at_a_time(model_and_tokenizer, backend, padded_batches):
     model, tokenizer = model_and_tokenizer
     options = {} if backend == "grad_x_input" else {"n_steps": 8}
     explainer = attrix.Explainer(model, tokenizer, backend=backend, batch_size=3, **options)

@@ -68,7 +68,7 @@ def test_target_restricts_the_labels():
         explainer(TEXT, target="thriller")
 
 
-def test_labels_together_equal_each_label_alone():
+def test_labels_together_equal_each_label_alone(padded_batches):
     model, tokenizer = multi_label()
     explainer = attrix.Explainer(model, tokenizer, n_steps=16)
     together = explainer([TEXT, "the food was awful"])

@@ -88,7 +88,7 @@ def test_flip_sign_negates_the_attributions(num_labels):
     assert max(map(abs, plain.target().token_scores)) > 1e-3
 
 
-def test_pair_forms_and_batches_agree():
+def test_pair_forms_and_batches_agree(padded_batches):
     model, tokenizer = cross_encoder()
     explainer = attrix.Explainer(model, tokenizer, task="pairwise", n_steps=4, batch_size=3)
     other = ("the food was awful", "a boring plot")

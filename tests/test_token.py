@@ -183,7 +183,7 @@ def test_named_label_is_explained_at_every_token(ner):
     assert [(t.position, t.label) for t in both.targets] == [(p, label) for p in (1, 2, 3) for label in ("O", "I-LOC")]
 
 
-def test_batch_of_different_lengths_equals_one_at_a_time(ner):
+def test_batch_of_different_lengths_equals_one_at_a_time(ner, padded_batches):
     model, tokenizer = ner
     explainer = attrix.Explainer(model, tokenizer, n_steps=8, batch_size=3)
     for text, together in zip(TEXTS, explainer(TEXTS)):
