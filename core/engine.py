@@ -167,25 +167,43 @@ def point_gradients(
     memory_budget: int | None = None,
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """``(end - start) ∇F_t`` at ``start + α_i (end - start)`` for evaluations i, each at its own input row and
-    target column (``[n, ...]``), and the score F_t there (``[n]``). The evaluations are independent rows of one
-    batch, so one backward pass serves a chunk; chunks are sized as in ``path_attributions``."""
+    target column (``[n, ...]``), and the score F_t there (``[n]``).
+
+    Evaluations at the same point of the same input share its forward pass: the distinct points are the rows of a
+    batch, and the k-th backward pass through a chunk takes the k-th target of every point in it (as independent
+    rows, one summed score). Points wanting the most targets are chunked together, so few rows sit idle in a
+    backward pass; chunks are sized as in ``path_attributions``."""
     shape = end.shape[1:]
     found = end.new_zeros((len(rows), *shape))
     at = end.new_zeros(len(rows))
     broadcast = (-1, *([1] * len(shape)))
-    for part, kept in measured_chunks(len(rows), internal_batch_size, memory_budget):
-        row = rows[part]
-        path = start[row] + alphas[part].to(end.dtype).view(broadcast) * (end[row] - start[row])
+    points, of = torch.unique(torch.stack([rows.to(alphas.dtype), alphas], 1), dim=0, return_inverse=True)
+    point_rows, point_alphas = points[:, 0].long(), points[:, 1]
+    wanted = torch.bincount(of, minlength=len(points))
+    by_point = torch.argsort(of, stable=True)
+    rank = torch.empty_like(of)
+    rank[by_point] = torch.arange(len(of), device=of.device) - (torch.cumsum(wanted, 0) - wanted)[of[by_point]]
+    busiest = torch.argsort(wanted, descending=True, stable=True)
+    place = torch.empty_like(busiest)
+    place[busiest] = torch.arange(len(busiest), device=busiest.device)
+    for part, kept in measured_chunks(len(points), internal_batch_size, memory_budget):
+        chosen = busiest[part]
+        row = point_rows[chosen]
+        path = start[row] + point_alphas[chosen].to(end.dtype).view(broadcast) * (end[row] - start[row])
         path.requires_grad_(True)
         inputs = {key: value[row] for key, value in problem.inputs.items()}
         with precision or nullcontext(), counted(len(row), kept):
             outputs = point.run(problem, inputs, path)
-        scores = outputs.gather(1, problem.targets[row, columns[part]].unsqueeze(1))
-        (grad,) = torch.autograd.grad(scores.sum(), path)
-        found[part] = grad.to(end.dtype) * (end[row] - start[row])
-        at[part] = scores.detach().flatten().to(end.dtype)
+        in_chunk = (place[of] >= part.start) & (place[of] < part.stop)
+        passes = int(wanted[chosen].max())
+        for k in range(passes):
+            (evaluations,) = torch.nonzero(in_chunk & (rank == k), as_tuple=True)
+            local = place[of[evaluations]] - part.start
+            scores = outputs[local, problem.targets[rows[evaluations], columns[evaluations]]]
+            (grad,) = torch.autograd.grad(scores.sum(), path, retain_graph=k < passes - 1)
+            found[evaluations] = grad[local].to(end.dtype) * (end - start)[rows[evaluations]]
+            at[evaluations] = scores.detach().to(end.dtype)
     return found, at
-
 
 
 def convergence_delta(attributions: torch.Tensor, end_scores: torch.Tensor, start_scores: torch.Tensor) -> torch.Tensor:

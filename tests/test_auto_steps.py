@@ -9,7 +9,7 @@ import attrix
 from torch import nn
 
 from attrix.adaptive import FIRST_SEGMENTS, FIRST_STEPS, STEPS_PER_SPLIT, adaptive_attributions
-from attrix.engine import integration_steps, path_attributions
+from attrix.engine import integration_steps, path_attributions, point_gradients
 from attrix.points import InputPoint, endpoints
 from attrix.problem import InputEmbedding, Problem
 from tiny_models import build
@@ -104,6 +104,31 @@ def test_a_target_within_the_tolerance_after_the_first_round_takes_no_more_point
     assert steps[:, 0].tolist() == [FIRST_STEPS, FIRST_STEPS]  # w · x is linear: exact from the first round
     assert (steps[:, 1] > FIRST_STEPS).all()
     assert torch.allclose(values[:, 0], exact(model, inputs, 1), rtol=1e-9, atol=1e-12)
+
+
+def test_targets_refined_at_the_same_points_share_their_forward_passes(sharp):
+    model, inputs = sharp
+    values, steps = auto(single_index_problem(model, inputs, [[0, 0], [0, 0]]))
+    assert torch.equal(values[:, 0], values[:, 1]) and torch.equal(steps[:, 0], steps[:, 1])
+    refinements = int((steps - FIRST_STEPS).sum())
+    assert refinements > 0
+    rows = sum(len(seen) for seen in model.seen)
+    # f(x) and f(baseline), the shared first round, then each refinement point once for both targets
+    assert rows == 2 * len(inputs) + FIRST_STEPS * len(inputs) + refinements // 2
+
+
+def test_evaluations_at_one_point_take_one_forward_row_and_their_own_gradients(sharp):
+    model, inputs = sharp
+    problem = single_index_problem(model, inputs, [[0, 1], [0, 1]])
+    rows, columns = torch.tensor([0, 0, 1, 1, 0]), torch.tensor([0, 1, 1, 0, 1])
+    alphas = torch.tensor([0.3, 0.3, 0.3, 0.7, 0.7], dtype=torch.float64)
+    gradients, scores = point_gradients(InputPoint(), problem, inputs, torch.zeros_like(inputs), rows, columns, alphas)
+    assert sum(len(seen) for seen in model.seen) == 4  # four distinct points
+    index = (alphas.view(-1, 1) * inputs[rows]) @ model.weights
+    sigmoid = torch.sigmoid(model.sharpness * (index - model.centre))
+    slope = torch.where(columns == 0, model.sharpness * sigmoid * (1 - sigmoid), torch.ones_like(index))
+    assert torch.allclose(gradients, slope.view(-1, 1) * model.weights * inputs[rows], rtol=1e-12, atol=1e-12)
+    assert torch.allclose(scores, torch.where(columns == 0, sigmoid, index), rtol=1e-12, atol=0)
 
 
 def test_a_score_that_moves_less_than_float32_resolves_is_halved_once_whatever_its_error():

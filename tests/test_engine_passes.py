@@ -36,19 +36,19 @@ def passes(model, call) -> list[int]:
 
 
 @pytest.mark.parametrize("backend", ["layer_ig", "ig"])
-def test_prediction_gives_f_of_x_and_one_pass_gives_f_of_baseline(tiny, backend):
+def test_prediction_gives_f_of_x_and_one_pass_gives_f_of_baseline(tiny, backend, padded_batches):
     model, tokenizer = tiny
     explainer = attrix.Explainer(model, tokenizer, backend=backend, n_steps=8, internal_batch_size=8)
     # prediction, f(baseline), two passes of four steps (eight rows) along the path: none for f(x), none per target
     assert passes(model, lambda: explainer(TEXTS, target="all")) == [2, 2, 8, 8]
 
 
-def test_grad_x_input_runs_one_pass_beside_prediction_and_baseline(tiny):
+def test_grad_x_input_runs_one_pass_beside_prediction_and_baseline(tiny, padded_batches):
     model, tokenizer = tiny
     assert passes(model, lambda: attrix.Explainer(model, tokenizer, backend="grad_x_input")(TEXTS, target="all")) == [2, 2, 2]
 
 
-def test_a_layer_other_than_the_input_embedding_takes_one_pass_over_the_baselines_more(tiny):
+def test_a_layer_other_than_the_input_embedding_takes_one_pass_over_the_baselines_more(tiny, padded_batches):
     model, tokenizer = tiny
     explainer = attrix.Explainer(model, tokenizer, embedding="embeddings", n_steps=8, internal_batch_size=16)
     # prediction (the layer at the inputs recorded in it), the layer at the baselines, f(baseline), the path
@@ -89,7 +89,7 @@ def test_flipped_pairs_reuse_the_flipped_prediction(tiny):
     assert abs(flipped.target().delta) == pytest.approx(abs(plain.target().delta), abs=1e-12)
 
 
-def test_the_memory_budget_sizes_the_chunks_of_steps(tiny):
+def test_the_memory_budget_sizes_the_chunks_of_steps(tiny, padded_batches):
     model, tokenizer = tiny
     generous = passes(model, lambda: attrix.Explainer(model, tokenizer, n_steps=16)(TEXTS))
     tight = passes(model, lambda: attrix.Explainer(model, tokenizer, n_steps=16, memory_budget=1)(TEXTS))

@@ -104,7 +104,7 @@ def test_a_run_refuses_a_directory_that_is_not_empty(model_dir, tmp_path):
         run_experiment(experiment(model_dir, tmp_path / "run", ["fine"]), show_progress=False)
 
 
-def test_parquet_results_hold_the_same_rows_with_a_row_group_per_batch(model_dir, tmp_path):
+def test_parquet_results_hold_the_same_rows_with_a_row_group_per_batch(model_dir, tmp_path, padded_batches):
     import pyarrow.dataset
 
     items = ["i love this movie", "", "the food was awful", "a good plot", "bad acting", "great", "what a boring film"]

@@ -127,7 +127,7 @@ def test_tokens_are_the_shared_text_and_hypotheses_go_to_details(arch):
         assert target.baseline_score != pytest.approx(without.target(target.label).baseline_score, abs=1e-6)
 
 
-def test_all_labels_of_a_batch_are_one_problem():
+def test_all_labels_of_a_batch_are_one_problem(padded_batches):
     model, tokenizer = nli("bert")
     explainer = attrix.Explainer(model, tokenizer, task="zero_shot", n_steps=4)
     items = [{"text": TEXTS[0], "candidate_labels": LABELS}, {"text": TEXTS[1], "candidate_labels": ["food", "music"]}]
