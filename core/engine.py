@@ -154,6 +154,21 @@ def shared_point_gradients(
     return found, at
 
 
+def distinct_points(rows: torch.Tensor, alphas: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+    """The distinct points (input row, α) among evaluations, those wanted by the most evaluations first (their
+    rows and alphas), and for each evaluation the index of its point and its rank among that point's evaluations."""
+    points, of = torch.unique(torch.stack([rows.to(alphas.dtype), alphas], 1), dim=0, return_inverse=True)
+    wanted = torch.bincount(of, minlength=len(points))
+    busiest = torch.argsort(wanted, descending=True, stable=True)
+    renumbered = torch.empty_like(busiest)
+    renumbered[busiest] = torch.arange(len(busiest), device=busiest.device)
+    of, wanted = renumbered[of], wanted[busiest]
+    by_point = torch.argsort(of, stable=True)
+    rank = torch.empty_like(of)
+    rank[by_point] = torch.arange(len(of), device=of.device) - (torch.cumsum(wanted, 0) - wanted)[of[by_point]]
+    return points[busiest, 0].long(), points[busiest, 1], of, rank
+
+
 def point_gradients(
     point: Point,
     problem: Problem,
@@ -177,28 +192,19 @@ def point_gradients(
     found = end.new_zeros((len(rows), *shape))
     at = end.new_zeros(len(rows))
     broadcast = (-1, *([1] * len(shape)))
-    points, of = torch.unique(torch.stack([rows.to(alphas.dtype), alphas], 1), dim=0, return_inverse=True)
-    point_rows, point_alphas = points[:, 0].long(), points[:, 1]
-    wanted = torch.bincount(of, minlength=len(points))
-    by_point = torch.argsort(of, stable=True)
-    rank = torch.empty_like(of)
-    rank[by_point] = torch.arange(len(of), device=of.device) - (torch.cumsum(wanted, 0) - wanted)[of[by_point]]
-    busiest = torch.argsort(wanted, descending=True, stable=True)
-    place = torch.empty_like(busiest)
-    place[busiest] = torch.arange(len(busiest), device=busiest.device)
-    for part, kept in measured_chunks(len(points), internal_batch_size, memory_budget):
-        chosen = busiest[part]
-        row = point_rows[chosen]
-        path = start[row] + point_alphas[chosen].to(end.dtype).view(broadcast) * (end[row] - start[row])
+    point_rows, point_alphas, of, rank = distinct_points(rows, alphas)
+    for part, kept in measured_chunks(len(point_rows), internal_batch_size, memory_budget):
+        row = point_rows[part]
+        path = start[row] + point_alphas[part].to(end.dtype).view(broadcast) * (end[row] - start[row])
         path.requires_grad_(True)
         inputs = {key: value[row] for key, value in problem.inputs.items()}
         with precision or nullcontext(), counted(len(row), kept):
             outputs = point.run(problem, inputs, path)
-        in_chunk = (place[of] >= part.start) & (place[of] < part.stop)
-        passes = int(wanted[chosen].max())
+        in_chunk = (of >= part.start) & (of < part.stop)
+        passes = int(rank[in_chunk].max()) + 1
         for k in range(passes):
             (evaluations,) = torch.nonzero(in_chunk & (rank == k), as_tuple=True)
-            local = place[of[evaluations]] - part.start
+            local = of[evaluations] - part.start
             scores = outputs[local, problem.targets[rows[evaluations], columns[evaluations]]]
             (grad,) = torch.autograd.grad(scores.sum(), path, retain_graph=k < passes - 1)
             found[evaluations] = grad[local].to(end.dtype) * (end - start)[rows[evaluations]]
