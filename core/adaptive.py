@@ -134,14 +134,14 @@ def adaptive_attributions(
     settled = torch.zeros_like(allowed)
     while True:
         target = segments.row * n_targets + segments.column
-        found = segments.values()
-        errors = segments.errors(found)
+        pieces = segments.values()
+        errors = segments.errors(pieces)
         total = settled.index_add(0, target, errors.to(allowed))
         share = allowed[target] * (segments.high - segments.low).to(allowed)
         short = steps < least
         room = torch.where((total > allowed) | short, (max_steps - steps) // STEPS_PER_SPLIT, 0)
         splittable = ((errors > share) | short[target]) & (room[target] > 0)
-        values.index_add_(0, target[~splittable], found[~splittable])
+        values.index_add_(0, target[~splittable], pieces[~splittable])
         settled.index_add_(0, target[~splittable], errors[~splittable].to(allowed))
         if not splittable.any():
             break

@@ -192,10 +192,11 @@ def point_gradients(
     found = end.new_zeros((len(rows), *shape))
     at = end.new_zeros(len(rows))
     broadcast = (-1, *([1] * len(shape)))
+    difference = end - start
     point_rows, point_alphas, of, rank = distinct_points(rows, alphas)
     for part, kept in measured_chunks(len(point_rows), internal_batch_size, memory_budget):
         row = point_rows[part]
-        path = start[row] + point_alphas[part].to(end.dtype).view(broadcast) * (end[row] - start[row])
+        path = start[row] + point_alphas[part].to(end.dtype).view(broadcast) * difference[row]
         path.requires_grad_(True)
         inputs = {key: value[row] for key, value in problem.inputs.items()}
         with precision or nullcontext(), counted(len(row), kept):
@@ -207,7 +208,7 @@ def point_gradients(
             local = of[evaluations] - part.start
             scores = outputs[local, problem.targets[rows[evaluations], columns[evaluations]]]
             (grad,) = torch.autograd.grad(scores.sum(), path, retain_graph=k < passes - 1)
-            found[evaluations] = grad[local].to(end.dtype) * (end - start)[rows[evaluations]]
+            found[evaluations] = grad[local].to(end.dtype) * difference[rows[evaluations]]
             at[evaluations] = scores.detach().to(end.dtype)
     return found, at
 
