@@ -10,6 +10,7 @@ from captum.attr._utils.approximation_methods import SUPPORTED_METHODS
 from attrix.adaptive import FIRST_STEPS, adaptive_attributions
 from attrix.backend import Attributions
 from attrix.backends.captum_backend import CaptumBackend
+from attrix.chunking import Chunking
 from attrix.engine import integration_steps, path_attributions
 from attrix.errors import InputError, UnknownNameError
 from attrix.points import Endpoints, Point
@@ -91,15 +92,12 @@ class PathIntegralBackend(CaptumBackend):
 
     def integrate(self, problem: Problem, point: Point, ends: Endpoints) -> Attributions:
         device = ends.end.device
-        budget = self.memory_budget or default_memory_budget(device)
+        chunking = Chunking(self.internal_batch_size, self.memory_budget or default_memory_budget(device))
         if self.n_steps == "auto":
             values, steps = adaptive_attributions(
-                point, problem, ends, self.tolerance, self.max_steps,
-                self.internal_batch_size, self.precision(device), budget,
+                point, problem, ends, self.tolerance, self.max_steps, chunking, self.precision(device)
             )
             return Attributions.bounded(values, ends, steps)
         alphas, weights = integration_steps(self.method, self.n_steps)
-        values = path_attributions(
-            point, problem, ends.end, ends.start, alphas, weights, self.internal_batch_size, self.precision(device), budget
-        )
+        values = path_attributions(point, problem, ends.end, ends.start, alphas, weights, chunking, self.precision(device))
         return Attributions.bounded(values, ends)

@@ -15,6 +15,7 @@ from typing import ContextManager
 
 import torch
 
+from attrix.chunking import Chunking
 from attrix.engine import point_gradients, shared_point_gradients
 from attrix.points import Endpoints, Point
 from attrix.problem import Problem
@@ -115,13 +116,12 @@ def adaptive_attributions(
     ends: Endpoints,
     tolerance: float,
     max_steps: int,
-    internal_batch_size: int | None = None,
+    chunking: Chunking | None = None,
     precision: ContextManager[object] | None = None,
-    memory_budget: int | None = None,
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """Attributions ``[batch, n_targets, ...]`` and the gradient evaluations each target took ``[batch, n_targets]``
     (at most ``max_steps``; a target that reaches it keeps what it has)."""
-    engine = {"internal_batch_size": internal_batch_size, "precision": precision, "memory_budget": memory_budget}
+    engine = {"chunking": chunking or Chunking(), "precision": precision}
     batch, n_targets = problem.batch_size, problem.n_targets
     gap = ends.scores - ends.baseline_scores
     noise = NOISE_EPS * torch.finfo(gap.dtype).eps * torch.maximum(ends.scores.abs(), ends.baseline_scores.abs())

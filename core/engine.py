@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from contextlib import contextmanager, nullcontext
+from contextlib import nullcontext
 from typing import ContextManager, Iterator, Sequence
 
 import torch
 from captum.attr._utils.approximation_methods import approximation_parameters
 
+from attrix.chunking import Chunking, counted
 from attrix.points import Point
 from attrix.problem import Problem, repeat_inputs
 
@@ -18,74 +19,24 @@ def integration_steps(method: str, n_steps: int) -> tuple[list[float], list[floa
     return list(alphas(n_steps)), list(step_sizes(n_steps))
 
 
-def steps_per_chunk(n_steps: int, batch_size: int, internal_batch_size: int | None) -> int:
-    """How many integration steps go into one forward pass, as captum chunks them."""
-    if internal_batch_size is None:
-        return n_steps
-    return max(1, internal_batch_size // batch_size)
-
-
-@contextmanager
-def saved_bytes(rows: int) -> Iterator[list[int]]:
-    """Count the bytes autograd keeps for the backward pass in the block, over tensors with one entry per row."""
-    total = [0]
-
-    def pack(tensor: torch.Tensor) -> torch.Tensor:
-        if tensor.dim() and tensor.shape[0] == rows:
-            total[0] += tensor.numel() * tensor.element_size()
-        return tensor
-
-    with torch.autograd.graph.saved_tensors_hooks(pack, lambda tensor: tensor):
-        yield total
-
-
-def measured_chunks(count: int, chunk: int | None, memory_budget: int | None) -> Iterator[tuple[slice, list[int] | None]]:
-    """Slices of ``count`` items, ``chunk`` at a time (all at once without it). Without ``chunk`` but with a
-    ``memory_budget`` (bytes), the first slice is one item and comes with a list in which the caller puts the
-    bytes it kept for the backward pass (``saved_bytes``); the other slices are sized from it to fit the budget."""
-    measure = chunk is None and memory_budget is not None and count > 1
-    size = 1 if measure else chunk or count
-    first = 0
-    while first < count:
-        kept = [0] if measure else None
-        yield slice(first, min(first + size, count)), kept
-        first += size
-        if kept is not None:
-            size, measure = max(1, memory_budget // max(1, kept[0])), False
-
-
-@contextmanager
-def counted(rows: int, kept: list[int] | None) -> Iterator[None]:
-    """Add the bytes the block keeps for the backward pass (``saved_bytes``) to ``kept``, if given."""
-    if kept is None:
-        yield
-        return
-    with saved_bytes(rows) as total:
-        yield
-    kept[0] += total[0]
-
-
 def path_chunks(
     point: Point,
     problem: Problem,
     end: torch.Tensor,
     start: torch.Tensor,
     alphas: Sequence[float],
-    internal_batch_size: int | None = None,
+    chunking: Chunking | None = None,
     precision: ContextManager[object] | None = None,
-    memory_budget: int | None = None,
 ) -> Iterator[tuple[slice, torch.Tensor, torch.Tensor]]:
     """The points ``start + α (end - start)`` of every input, chunk by chunk: which alphas, the chunk's path
     (``[steps * batch, ...]``, requiring gradients) and its scores (``[steps * batch, n_targets]``), from one
     forward pass (run under ``precision``, an autocast context, if given).
 
-    Chunks hold ``internal_batch_size`` rows; without it, all steps at once, or with ``memory_budget`` (bytes) a
-    first chunk of one step measures what a row keeps for the backward pass and sizes the others to fit.
+    ``chunking`` cuts the steps into chunks (all at once without it).
     """
     batch, shape = problem.batch_size, end.shape[1:]
     broadcast = (-1, *([1] * end.dim()))
-    chunk = None if internal_batch_size is None else steps_per_chunk(len(alphas), batch, internal_batch_size)
-    for part, kept in measured_chunks(len(alphas), chunk, memory_budget):
+    for part, kept in (chunking or Chunking()).chunks(len(alphas), batch):
         alpha = torch.tensor(alphas[part], dtype=end.dtype, device=end.device)
         steps = len(alpha)
         path = (start + alpha.view(broadcast) * (end - start)).reshape(steps * batch, *shape)
@@ -112,9 +63,8 @@ def path_attributions(
     start: torch.Tensor,
     alphas: Sequence[float],
     weights: Sequence[float],
-    internal_batch_size: int | None = None,
+    chunking: Chunking | None = None,
     precision: ContextManager[object] | None = None,
-    memory_budget: int | None = None,
 ) -> torch.Tensor:
     """``(end - start) * Σ_i w_i ∇F_t(start + α_i (end - start))`` for every target t: ``[batch, n_targets, ...]``.
 
@@ -125,7 +75,7 @@ def path_attributions(
     total = end.new_zeros((problem.n_targets, batch, *shape))
     broadcast = (-1, *([1] * end.dim()))
     weight = torch.tensor(weights, dtype=end.dtype, device=end.device)
-    for part, path, scores in path_chunks(point, problem, end, start, alphas, internal_batch_size, precision, memory_budget):
+    for part, path, scores in path_chunks(point, problem, end, start, alphas, chunking, precision):
         for target, grad in target_gradients(path, scores):
             total[target] += (grad.to(end.dtype).view(-1, batch, *shape) * weight[part].view(broadcast)).sum(0)
     return (end - start).unsqueeze(0).mul(total).transpose(0, 1)
@@ -137,9 +87,8 @@ def shared_point_gradients(
     end: torch.Tensor,
     start: torch.Tensor,
     alphas: Sequence[float],
-    internal_batch_size: int | None = None,
+    chunking: Chunking | None = None,
     precision: ContextManager[object] | None = None,
-    memory_budget: int | None = None,
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """``(end - start) ∇F_t`` at each point ``start + α (end - start)`` of every input, for every target t
     (``[n_points, batch, n_targets, ...]``), and the scores there (``[n_points, batch, n_targets]``); passes
@@ -147,7 +96,7 @@ def shared_point_gradients(
     batch, n_targets, shape = problem.batch_size, problem.n_targets, end.shape[1:]
     found = end.new_zeros((len(alphas), batch, n_targets, *shape))
     at = end.new_zeros((len(alphas), batch, n_targets))
-    for part, path, scores in path_chunks(point, problem, end, start, alphas, internal_batch_size, precision, memory_budget):
+    for part, path, scores in path_chunks(point, problem, end, start, alphas, chunking, precision):
         at[part] = scores.detach().to(end.dtype).view(-1, batch, n_targets)
         for target, grad in target_gradients(path, scores):
             found[part, :, target] = grad.to(end.dtype).view(-1, batch, *shape) * (end - start)
@@ -177,9 +126,8 @@ def point_gradients(
     rows: torch.Tensor,
     columns: torch.Tensor,
     alphas: torch.Tensor,
-    internal_batch_size: int | None = None,
+    chunking: Chunking | None = None,
     precision: ContextManager[object] | None = None,
-    memory_budget: int | None = None,
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """``(end - start) ∇F_t`` at ``start + α_i (end - start)`` for evaluations i, each at its own input row and
     target column (``[n, ...]``), and the score F_t there (``[n]``).
@@ -187,14 +135,15 @@ def point_gradients(
     Evaluations at the same point of the same input share its forward pass: the distinct points are the rows of a
     batch, and the k-th backward pass through a chunk takes the k-th target of every point in it (as independent
     rows, one summed score). Points wanting the most targets are chunked together, so few rows sit idle in a
-    backward pass; chunks are sized as in ``path_attributions``."""
+    backward pass, and a chunk ends where its idle rows would pass the padding allowance (attrix.chunking)."""
     shape = end.shape[1:]
     found = end.new_zeros((len(rows), *shape))
     at = end.new_zeros(len(rows))
     broadcast = (-1, *([1] * len(shape)))
     difference = end - start
     point_rows, point_alphas, of, rank = distinct_points(rows, alphas)
-    for part, kept in measured_chunks(len(point_rows), internal_batch_size, memory_budget):
+    wanted = torch.bincount(of, minlength=len(point_rows)).tolist()
+    for part, kept in (chunking or Chunking()).chunks(len(point_rows), work=wanted):
         row = point_rows[part]
         path = start[row] + point_alphas[part].to(end.dtype).view(broadcast) * difference[row]
         path.requires_grad_(True)
