@@ -16,7 +16,7 @@ from typing import ContextManager
 import torch
 
 from attrix.chunking import Chunking
-from attrix.engine import point_gradients, shared_point_gradients
+from attrix.engine import point_gradients
 from attrix.points import Endpoints, Point
 from attrix.problem import Problem
 
@@ -66,18 +66,24 @@ class Segments:
 
 
 def first_segments(point: Point, problem: Problem, ends: Endpoints, **engine: object) -> Segments:
-    """``FIRST_SEGMENTS`` equal segments per input and target; every target of an input shares the forward passes.
-    The scores at the path's ends are f(baseline) and f(x) as ``ends`` has them, so the errors add up to the delta."""
+    """``FIRST_SEGMENTS`` equal segments per input and target; every target of an input shares the forward passes
+    (chunked by rows, so a batch of long inputs stays within the memory budget). The scores at the path's ends are
+    f(baseline) and f(x) as ``ends`` has them, so the errors add up to the delta."""
     batch, n_targets, device = problem.batch_size, problem.n_targets, ends.end.device
     alphas = torch.linspace(0, 1, FIRST_STEPS, dtype=torch.float64, device=device)
-    gradients, scores = shared_point_gradients(point, problem, ends.end, ends.start, alphas.tolist(), **engine)
-    scores[0], scores[-1] = ends.baseline_scores, ends.scores
+    pair = torch.arange(batch * n_targets, device=device)
+    every = pair.repeat_interleave(FIRST_STEPS)
+    gradients, scores = point_gradients(
+        point, problem, ends.end, ends.start, every // n_targets, every % n_targets, alphas.repeat(len(pair)), **engine
+    )
+    gradients, scores = gradients.view(len(pair), FIRST_STEPS, *gradients.shape[1:]), scores.view(len(pair), FIRST_STEPS)
+    scores[:, 0], scores[:, -1] = ends.baseline_scores.flatten(), ends.scores.flatten()
     pieces = [slice(first, first + POINTS) for first in range(0, FIRST_STEPS - 1, POINTS - 1)]
-    gradients = torch.stack([gradients[piece] for piece in pieces], 1).movedim((0, 1), (3, 2)).flatten(0, 2)
-    scores = torch.stack([scores[piece] for piece in pieces], 1).movedim((0, 1), (3, 2)).flatten(0, 2)
-    pair = torch.arange(batch * n_targets, device=device).repeat_interleave(FIRST_SEGMENTS)
-    low = alphas[:-1:POINTS - 1].repeat(batch * n_targets)
-    return Segments(pair // n_targets, pair % n_targets, low, low + 1 / FIRST_SEGMENTS, gradients, scores)
+    gradients = torch.stack([gradients[:, piece] for piece in pieces], 1).flatten(0, 1)
+    scores = torch.stack([scores[:, piece] for piece in pieces], 1).flatten(0, 1)
+    segment = pair.repeat_interleave(FIRST_SEGMENTS)
+    low = alphas[:-1:POINTS - 1].repeat(len(pair))
+    return Segments(segment // n_targets, segment % n_targets, low, low + 1 / FIRST_SEGMENTS, gradients, scores)
 
 
 def halves(point: Point, problem: Problem, ends: Endpoints, split: Segments, **engine: object) -> Segments:

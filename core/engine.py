@@ -81,28 +81,6 @@ def path_attributions(
     return (end - start).unsqueeze(0).mul(total).transpose(0, 1)
 
 
-def shared_point_gradients(
-    point: Point,
-    problem: Problem,
-    end: torch.Tensor,
-    start: torch.Tensor,
-    alphas: Sequence[float],
-    chunking: Chunking | None = None,
-    precision: ContextManager[object] | None = None,
-) -> tuple[torch.Tensor, torch.Tensor]:
-    """``(end - start) ∇F_t`` at each point ``start + α (end - start)`` of every input, for every target t
-    (``[n_points, batch, n_targets, ...]``), and the scores there (``[n_points, batch, n_targets]``); passes
-    shared as in ``path_attributions``."""
-    batch, n_targets, shape = problem.batch_size, problem.n_targets, end.shape[1:]
-    found = end.new_zeros((len(alphas), batch, n_targets, *shape))
-    at = end.new_zeros((len(alphas), batch, n_targets))
-    for part, path, scores in path_chunks(point, problem, end, start, alphas, chunking, precision):
-        at[part] = scores.detach().to(end.dtype).view(-1, batch, n_targets)
-        for target, grad in target_gradients(path, scores):
-            found[part, :, target] = grad.to(end.dtype).view(-1, batch, *shape) * (end - start)
-    return found, at
-
-
 def distinct_points(rows: torch.Tensor, alphas: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
     """The distinct points (input row, α) among evaluations, those wanted by the most evaluations first (their
     rows and alphas), and for each evaluation the index of its point and its rank among that point's evaluations."""

@@ -103,6 +103,21 @@ def test_the_memory_budget_sizes_the_chunks_of_steps(tiny, padded_batches):
         assert a.target().token_scores == pytest.approx(b.target().token_scores, abs=1e-12)
 
 
+def test_auto_steps_chunk_points_of_any_input_within_the_budget(tiny, padded_batches):
+    model, tokenizer = tiny
+    whole = attrix.Explainer(model, tokenizer, n_steps="auto", tolerance=1e-4)
+    tight = attrix.Explainer(model, tokenizer, n_steps="auto", tolerance=1e-4, memory_budget=1)
+    rows = passes(model, lambda: tight(TEXTS, target="all"))
+    # prediction and f(baseline) for both inputs, then every point of the path alone: a budget below one row
+    # splits even the first round's points of the two inputs
+    assert rows[:2] == [2, 2] and set(rows[2:]) == {1}
+    assert len(rows[2:]) >= 2 * 9
+    for small, big in zip(tight(TEXTS, target="all"), whole(TEXTS, target="all")):
+        assert len(small.targets) == 3
+        for mine, theirs in zip(small.targets, big.targets):
+            assert mine.token_scores == pytest.approx(theirs.token_scores, abs=1e-12)
+
+
 def test_weights_need_no_gradient_while_attributing_and_get_theirs_back(tiny):
     model, tokenizer = tiny
     seen: list[bool] = []
