@@ -5,7 +5,8 @@ evaluates a gradient gives F there exactly: so each segment carries its own erro
 Boole's rule on five equally spaced points, ends included, so halving one reuses its five points and adds four.
 A target is done once the errors of its segments add up to at most ``tolerance · |f(x) − f(baseline)|``, which
 bounds its delta; until then every segment whose error exceeds its share of that (its share of the path's
-length) is halved. Points gather where the score moves fast.
+length) is halved — or, when each input has one target, only the segments with the largest errors, as few as
+leave the others' errors within ``KEPT_SHARE`` of that bound. Points gather where the score moves fast.
 """
 
 from __future__ import annotations
@@ -27,6 +28,12 @@ _WEIGHTS = torch.tensor([7.0, 32.0, 12.0, 32.0, 7.0], dtype=torch.float64) / 90
 FIRST_STEPS = FIRST_SEGMENTS * (POINTS - 1) + 1
 """Gradient evaluations every target takes in the first round, the least ``max_steps`` can be."""
 STEPS_PER_SPLIT = POINTS - 1
+KEPT_SHARE = 0.6
+"""With one target per input, the share of its error bound the segments it does not halve may keep; the halves
+get the rest. Halving only the largest errors takes fewer evaluations than halving every segment above its share
+(7.5% fewer on the benchmark's batch of reviews, 14% on zero-shot). With several targets per input, halving every
+segment above its share makes targets that move alike ask for the same points in the same round, so they share
+forward passes: on the benchmark's NER sentence it took 1218 evaluations at 133 points, against 1254 at 245."""
 NOISE_EPS = 4
 """A delta within this many float epsilons of the scores' size is rounding noise: it counts as converged, however
 small the gap (f(x) − f(baseline) itself is only known to about one epsilon of the scores). A target whose
@@ -106,13 +113,28 @@ def halves(point: Point, problem: Problem, ends: Endpoints, split: Segments, **e
     return Segments(rows, columns, low, high, gradients, scores)
 
 
-def within_budget(split: torch.Tensor, errors: torch.Tensor, target: torch.Tensor, room: torch.Tensor) -> torch.Tensor:
-    """``split`` narrowed, per target, to the ``room[target]`` segments with the largest errors."""
-    order = torch.argsort(torch.where(split, errors, -1.0), descending=True, stable=True)
+def ranked(errors: torch.Tensor, target: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Each segment's rank among its target's segments by error, largest first, and the sum of the errors ranked
+    before it."""
+    order = torch.argsort(errors, descending=True, stable=True)
     order = order[torch.argsort(target[order], stable=True)]
     first = torch.searchsorted(target[order], target[order], right=False)
-    rank = torch.empty_like(order)
+    running = torch.cumsum(errors[order], 0)
+    rank, before = torch.empty_like(order), torch.empty_like(errors)
     rank[order] = torch.arange(len(order), device=order.device) - first
+    before[order] = running - errors[order] - torch.where(first > 0, running[(first - 1).clamp(min=0)], 0)
+    return rank, before
+
+
+def largest(errors: torch.Tensor, target: torch.Tensor, excess: torch.Tensor) -> torch.Tensor:
+    """The segments of each target with the largest errors, as few as together hold ``excess[target]`` of them."""
+    _, before = ranked(errors, target)
+    return before < excess[target]
+
+
+def within_budget(split: torch.Tensor, errors: torch.Tensor, target: torch.Tensor, room: torch.Tensor) -> torch.Tensor:
+    """``split`` narrowed, per target, to the ``room[target]`` segments with the largest errors."""
+    rank, _ = ranked(torch.where(split, errors, -1.0), target)
     return split & (rank < room[target])
 
 
@@ -138,21 +160,25 @@ def adaptive_attributions(
     segments = first_segments(point, problem, ends, **engine)
     values = ends.end.new_zeros((batch * n_targets, *ends.end.shape[1:]))
     settled = torch.zeros_like(allowed)
+    largest_first = n_targets == 1
+    kept = KEPT_SHARE if largest_first else 1.0
     while True:
         target = segments.row * n_targets + segments.column
         pieces = segments.values()
-        errors = segments.errors(pieces)
-        total = settled.index_add(0, target, errors.to(allowed))
-        share = allowed[target] * (segments.high - segments.low).to(allowed)
+        errors = segments.errors(pieces).to(allowed)
+        total = settled.index_add(0, target, errors)
         short = steps < least
         room = torch.where((total > allowed) | short, (max_steps - steps) // STEPS_PER_SPLIT, 0)
-        splittable = ((errors > share) | short[target]) & (room[target] > 0)
-        values.index_add_(0, target[~splittable], pieces[~splittable])
-        settled.index_add_(0, target[~splittable], errors[~splittable].to(allowed))
-        if not splittable.any():
+        share = kept * allowed[target] * (segments.high - segments.low).to(allowed)
+        done = (room[target] == 0) | ((errors <= share) & ~short[target])
+        values.index_add_(0, target[done], pieces[done])
+        settled.index_add_(0, target[done], errors[done])
+        if done.all():
             break
-        split = within_budget(splittable, errors, target, room)
+        wanted = ~done
+        if largest_first:
+            wanted &= short[target] | largest(torch.where(done, -1.0, errors), target, total - kept * allowed)
+        split = within_budget(wanted, errors, target, room)
         steps.index_add_(0, target[split], torch.full_like(target[split], STEPS_PER_SPLIT))
-        waiting = segments.where(splittable & ~split)
-        segments = waiting.join(halves(point, problem, ends, segments.where(split), **engine))
+        segments = segments.where(~done & ~split).join(halves(point, problem, ends, segments.where(split), **engine))
     return values.view(batch, n_targets, *ends.end.shape[1:]), steps.view(batch, n_targets)

@@ -8,7 +8,7 @@ import torch
 import attrix
 from torch import nn
 
-from attrix.adaptive import FIRST_SEGMENTS, FIRST_STEPS, STEPS_PER_SPLIT, adaptive_attributions
+from attrix.adaptive import FIRST_SEGMENTS, FIRST_STEPS, STEPS_PER_SPLIT, adaptive_attributions, largest
 from attrix.engine import integration_steps, path_attributions, point_gradients
 from attrix.points import InputPoint, endpoints
 from attrix.problem import InputEmbedding, Problem
@@ -131,6 +131,15 @@ def test_evaluations_at_one_point_take_one_forward_row_and_their_own_gradients(s
     slope = torch.where(columns == 0, model.sharpness * sigmoid * (1 - sigmoid), torch.ones_like(index))
     assert torch.allclose(gradients, slope.view(-1, 1) * model.weights * inputs[rows], rtol=1e-12, atol=1e-12)
     assert torch.allclose(scores, torch.where(columns == 0, sigmoid, index), rtol=1e-12, atol=0)
+
+
+def test_largest_errors_are_chosen_until_they_hold_each_targets_excess():
+    errors = torch.tensor([5.0, 1.0, 3.0, 0.5, 2.0, 2.0])
+    target = torch.tensor([0, 0, 0, 1, 1, 1])
+    # target 0 needs 6.5 of its 9: 5 then 3; target 1 needs 2.5 of its 4.5: both 2s, not the 0.5
+    chosen = largest(errors, target, torch.tensor([6.5, 2.5]))
+    assert chosen.tolist() == [True, False, True, False, True, True]
+    assert largest(errors, target, torch.tensor([0.0, 4.5])).tolist() == [False, False, False, True, True, True]
 
 
 def test_a_score_that_moves_less_than_float32_resolves_is_halved_once_whatever_its_error():
