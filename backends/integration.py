@@ -18,7 +18,7 @@ from attrix.problem import Problem
 
 AUTOCAST = {"bf16": torch.bfloat16, "bfloat16": torch.bfloat16, "fp16": torch.float16, "float16": torch.float16}
 ADAPTIVE_OPTIONS = ("tolerance", "max_steps")
-CPU_MEMORY_BUDGET = 20 << 20
+CPU_MEMORY_BUDGET = 32 << 20
 """Bytes the path's activations may take at once on the CPU when ``internal_batch_size`` is not given: small
 chunks stay in the CPU's caches, so they cost no time (benchmarks/RESULTS.md) and keep the peak memory low."""
 
@@ -44,7 +44,7 @@ class PathIntegralBackend(CaptumBackend):
     completeness error is too large are halved, until each target's relative completeness error
     |delta| / |f(x) − f(baseline)| is at most ``tolerance`` or it took ``max_steps`` gradient evaluations (see
     attrix.adaptive; its explanation's settings record ``steps_used``). Without ``internal_batch_size``, the
-    steps are chunked to fit ``memory_budget`` bytes (default: 20 MiB on the CPU, half the free GPU memory).
+    steps are chunked to fit ``memory_budget`` bytes (default: 32 MiB on the CPU, half the free GPU memory).
     ``autocast="bf16" | "fp16"`` runs the path's forward passes under torch.autocast; f(x) and f(baseline) are
     not, so the delta shows what the lower precision costs.
     """
