@@ -7,6 +7,9 @@ A target is done once the errors of its segments add up to at most ``tolerance Â
 bounds its delta; until then every segment whose error exceeds its share of that (its share of the path's
 length) is halved â€” or, when each input has one target, only the segments with the largest errors, as few as
 leave the others' errors within ``KEPT_SHARE`` of that bound. Points gather where the score moves fast.
+Errors of single features can cancel in a segment's sum, so a segment is also halved while its Boole and Simpson
+estimates (on the same five points) differ by more than its share of ``tolerance`` times the size of its target's
+attributions.
 """
 
 from __future__ import annotations
@@ -25,6 +28,8 @@ FIRST_SEGMENTS = 2
 POINTS = 5
 """Equally spaced points per segment, ends included: Boole's rule (exact for polynomials of degree 5)."""
 _WEIGHTS = torch.tensor([7.0, 32.0, 12.0, 32.0, 7.0], dtype=torch.float64) / 90
+_SIMPSON = torch.tensor([1.0, 4.0, 2.0, 4.0, 1.0], dtype=torch.float64) / 12
+"""Simpson's rule on the same five points: how far it is from Boole's estimates the error of each feature."""
 FIRST_STEPS = FIRST_SEGMENTS * (POINTS - 1) + 1
 """Gradient evaluations every target takes in the first round, the least ``max_steps`` can be."""
 STEPS_PER_SPLIT = POINTS - 1
@@ -53,9 +58,9 @@ class Segments:
     gradients: torch.Tensor
     scores: torch.Tensor
 
-    def values(self) -> torch.Tensor:
-        """Each segment's attributions by Boole's rule, ``[n, ...]``."""
-        weights = (self.high - self.low).unsqueeze(1) * _WEIGHTS.to(self.low)
+    def values(self, rule: torch.Tensor = _WEIGHTS) -> torch.Tensor:
+        """Each segment's attributions by Boole's rule (or another ``rule`` on its five points), ``[n, ...]``."""
+        weights = (self.high - self.low).unsqueeze(1) * rule.to(self.low)
         shape = (*weights.shape, *([1] * (self.gradients.dim() - 2)))
         return (weights.to(self.gradients.dtype).view(shape) * self.gradients).sum(1)
 
@@ -113,6 +118,12 @@ def halves(point: Point, problem: Problem, ends: Endpoints, split: Segments, **e
     return Segments(rows, columns, low, high, gradients, scores)
 
 
+def spreads(segments: Segments, pieces: torch.Tensor) -> torch.Tensor:
+    """How far each segment's Boole estimate (``pieces``) is from Simpson's on the same five points, in norm: an
+    estimate of the errors of single features, which completeness cannot see where they cancel in a sum."""
+    return (pieces - segments.values(_SIMPSON)).flatten(1).norm(dim=-1)
+
+
 def ranked(errors: torch.Tensor, target: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """Each segment's rank among its target's segments by error, largest first, and the sum of the errors ranked
     before it."""
@@ -159,7 +170,7 @@ def adaptive_attributions(
     least = torch.where(unresolved, FIRST_STEPS + FIRST_SEGMENTS * STEPS_PER_SPLIT, FIRST_STEPS)
     segments = first_segments(point, problem, ends, **engine)
     values = ends.end.new_zeros((batch * n_targets, *ends.end.shape[1:]))
-    settled = torch.zeros_like(allowed)
+    settled, settled_spread = torch.zeros_like(allowed), torch.zeros_like(allowed)
     largest_first = n_targets == 1
     kept = KEPT_SHARE if largest_first else 1.0
     while True:
@@ -168,16 +179,21 @@ def adaptive_attributions(
         errors = segments.errors(pieces).to(allowed)
         total = settled.index_add(0, target, errors)
         short = steps < least
-        room = torch.where((total > allowed) | short, (max_steps - steps) // STEPS_PER_SPLIT, 0)
+        spread = spreads(segments, pieces).to(allowed)
+        spread_total = settled_spread.index_add(0, target, spread)
+        bound = tolerance * values.index_add(0, target, pieces).flatten(1).norm(dim=-1).to(allowed)
+        rough = largest(spread, target, spread_total - kept * bound) & (spread_total > bound)[target]
+        room = torch.where((total > allowed) | (spread_total > bound) | short, (max_steps - steps) // STEPS_PER_SPLIT, 0)
         share = kept * allowed[target] * (segments.high - segments.low).to(allowed)
-        done = (room[target] == 0) | ((errors <= share) & ~short[target])
+        done = (room[target] == 0) | ((errors <= share) & ~short[target] & ~rough)
         values.index_add_(0, target[done], pieces[done])
         settled.index_add_(0, target[done], errors[done])
+        settled_spread.index_add_(0, target[done], spread[done])
         if done.all():
             break
         wanted = ~done
         if largest_first:
-            wanted &= short[target] | largest(torch.where(done, -1.0, errors), target, total - kept * allowed)
+            wanted &= short[target] | rough | largest(torch.where(done, -1.0, errors), target, total - kept * allowed)
         split = within_budget(wanted, errors, target, room)
         steps.index_add_(0, target[split], torch.full_like(target[split], STEPS_PER_SPLIT))
         segments = segments.where(~done & ~split).join(halves(point, problem, ends, segments.where(split), **engine))

@@ -152,6 +152,37 @@ def test_a_score_that_moves_less_than_float32_resolves_is_halved_once_whatever_i
     assert int(steps) == FIRST_STEPS + FIRST_SEGMENTS * STEPS_PER_SPLIT
 
 
+class Cancelling(nn.Module):
+    """F(x) = σ(k (x₁ − c)) − σ(k (x₂ − c)) + x₁: from a zero baseline to (1, 1) the path has x₁ = x₂ = t, where
+    F = t, so every segment's completeness holds whatever its points, while each feature's attribution carries
+    a sharp step of ±(σ(k (1 − c)) − σ(−k c))."""
+
+    def __init__(self, sharpness: float, centre: float) -> None:
+        super().__init__()
+        self.sharpness, self.centre = sharpness, centre
+
+    def forward(self, inputs: torch.Tensor) -> torch.Tensor:
+        step = torch.sigmoid(self.sharpness * (inputs - self.centre))
+        return (step[:, 0] - step[:, 1] + inputs[:, 0]).unsqueeze(1)
+
+    def exact(self) -> torch.Tensor:
+        """The exact integrated gradients of (1, 1) from a zero baseline."""
+        ends = torch.sigmoid(self.sharpness * (torch.tensor([1.0, 0.0], dtype=torch.float64) - self.centre))
+        step = ends[0] - ends[1]
+        return torch.stack([step + 1, -step])
+
+
+@pytest.mark.parametrize("largest_first", [True, False])
+def test_feature_errors_that_cancel_in_every_segments_sum_are_refined_too(largest_first):
+    model = Cancelling(sharpness=30.0, centre=0.37)
+    inputs = torch.ones(1, 2, dtype=torch.float64)
+    values, steps = auto(single_index_problem(model, inputs, [[0]] if largest_first else [[0, 0]]))
+    truth = model.exact()
+    assert (steps > FIRST_STEPS).all()  # completeness alone is met after the first round
+    for column in range(values.shape[1]):
+        assert (values[0, column] - truth).norm() <= 0.01 * truth.norm()
+
+
 def test_max_steps_bounds_the_points_of_every_target(sharp):
     model, inputs = sharp
     values, steps = auto(single_index_problem(model, inputs, [[0], [0]]), tolerance=1e-6, max_steps=40)
