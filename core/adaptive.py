@@ -183,8 +183,9 @@ def adaptive_attributions(
         spread = spreads(segments, pieces).to(allowed)
         spread_total = settled_spread.index_add(0, target, spread)
         bound = tolerance * values.index_add(0, target, pieces).flatten(1).norm(dim=-1).to(allowed)
-        rough = largest(spread, target, spread_total - KEPT_SHARE * bound) & (spread_total > bound)[target]
-        unfinished = (total > allowed) | (spread_total > bound) | short
+        spread_out = spread_total > bound
+        rough = largest(spread, target, spread_total - KEPT_SHARE * bound) & spread_out[target]
+        unfinished = (total > allowed) | spread_out | short
         room = torch.where(unfinished, (max_steps - steps) // STEPS_PER_SPLIT, 0)
         share = kept * allowed[target] * (segments.high - segments.low).to(allowed)
         done = (room[target] == 0) | ((errors <= share) & ~short[target] & ~rough)
