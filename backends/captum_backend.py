@@ -22,6 +22,10 @@ class CaptumBackend(Backend):
     def integrate(self, problem: Problem, point: Point, ends: Endpoints) -> Attributions:
         """Attributions toward every target, given the point's values and the scores at both ends."""
 
+    def needs_baseline_scores(self) -> bool:
+        """Whether ``integrate`` needs f(baseline) run for it (it may take them from passes it runs anyway)."""
+        return True
+
     def attribute(self, problem: Problem) -> Attributions:
         point = self.point(problem)
-        return self.integrate(problem, point, endpoints(point, problem))
+        return self.integrate(problem, point, endpoints(point, problem, self.needs_baseline_scores()))

@@ -90,14 +90,15 @@ class PathIntegralBackend(CaptumBackend):
         """The autocast context the path runs under, if asked for."""
         return None if self.autocast is None else torch.autocast(device.type, dtype=AUTOCAST[self.autocast])
 
+    def needs_baseline_scores(self) -> bool:
+        """Adaptive steps take f(baseline) from their first points (α = 0), unless those run under autocast."""
+        return self.n_steps != "auto" or self.autocast is not None
+
     def integrate(self, problem: Problem, point: Point, ends: Endpoints) -> Attributions:
         device = ends.end.device
         chunking = Chunking(self.internal_batch_size, self.memory_budget or default_memory_budget(device))
         if self.n_steps == "auto":
-            values, steps = adaptive_attributions(
-                point, problem, ends, self.tolerance, self.max_steps, chunking, self.precision(device)
-            )
-            return Attributions.bounded(values, ends, steps)
+            return adaptive_attributions(point, problem, ends, self.tolerance, self.max_steps, chunking, self.precision(device))
         alphas, weights = integration_steps(self.method, self.n_steps)
         values = path_attributions(point, problem, ends.end, ends.start, alphas, weights, chunking, self.precision(device))
         return Attributions.bounded(values, ends)

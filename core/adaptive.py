@@ -14,11 +14,12 @@ times the norm of its attributions: the segments with the largest spreads are ha
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import ContextManager
 
 import torch
 
+from attrix.backend import Attributions
 from attrix.chunking import Chunking
 from attrix.engine import point_gradients
 from attrix.points import Endpoints, Point
@@ -78,10 +79,11 @@ class Segments:
         return Segments(*(torch.cat([mine, theirs]) for mine, theirs in zip(vars(self).values(), vars(other).values())))
 
 
-def first_segments(point: Point, problem: Problem, ends: Endpoints, **engine: object) -> Segments:
+def first_segments(point: Point, problem: Problem, ends: Endpoints, **engine: object) -> tuple[Segments, Endpoints]:
     """``FIRST_SEGMENTS`` equal segments per input and target; every target of an input shares the forward passes
     (chunked by rows, so a batch of long inputs stays within the memory budget). The scores at the path's ends are
-    f(baseline) and f(x) as ``ends`` has them, so the errors add up to the delta."""
+    f(baseline) and f(x) as ``ends`` has them, so the errors add up to the delta; where ``ends`` has no f(baseline),
+    the first points give it, and the ``ends`` returned hold it."""
     batch, n_targets, device = problem.batch_size, problem.n_targets, ends.end.device
     alphas = torch.linspace(0, 1, FIRST_STEPS, dtype=torch.float64, device=device)
     pair = torch.arange(batch * n_targets, device=device)
@@ -90,13 +92,15 @@ def first_segments(point: Point, problem: Problem, ends: Endpoints, **engine: ob
         point, problem, ends.end, ends.start, every // n_targets, every % n_targets, alphas.repeat(len(pair)), **engine
     )
     gradients, scores = gradients.view(len(pair), FIRST_STEPS, *gradients.shape[1:]), scores.view(len(pair), FIRST_STEPS)
+    if ends.baseline_scores is None:
+        ends = replace(ends, baseline_scores=scores[:, 0].view(batch, n_targets).to(ends.scores.dtype))
     scores[:, 0], scores[:, -1] = ends.baseline_scores.flatten(), ends.scores.flatten()
     pieces = [slice(first, first + POINTS) for first in range(0, FIRST_STEPS - 1, POINTS - 1)]
     gradients = torch.stack([gradients[:, piece] for piece in pieces], 1).flatten(0, 1)
     scores = torch.stack([scores[:, piece] for piece in pieces], 1).flatten(0, 1)
     segment = pair.repeat_interleave(FIRST_SEGMENTS)
     low = alphas[:-1:POINTS - 1].repeat(len(pair))
-    return Segments(segment // n_targets, segment % n_targets, low, low + 1 / FIRST_SEGMENTS, gradients, scores)
+    return Segments(segment // n_targets, segment % n_targets, low, low + 1 / FIRST_SEGMENTS, gradients, scores), ends
 
 
 def halves(point: Point, problem: Problem, ends: Endpoints, split: Segments, **engine: object) -> Segments:
@@ -158,18 +162,18 @@ def adaptive_attributions(
     max_steps: int,
     chunking: Chunking | None = None,
     precision: ContextManager[object] | None = None,
-) -> tuple[torch.Tensor, torch.Tensor]:
-    """Attributions ``[batch, n_targets, ...]`` and the gradient evaluations each target took ``[batch, n_targets]``
+) -> Attributions:
+    """Attributions ``[batch, n_targets, ...]`` toward every target, with the gradient evaluations each took
     (at most ``max_steps``; a target that reaches it keeps what it has)."""
     engine = {"chunking": chunking or Chunking(), "precision": precision}
     batch, n_targets = problem.batch_size, problem.n_targets
+    segments, ends = first_segments(point, problem, ends, **engine)
     gap = ends.scores - ends.baseline_scores
     noise = NOISE_EPS * torch.finfo(gap.dtype).eps * torch.maximum(ends.scores.abs(), ends.baseline_scores.abs())
     allowed = (tolerance * gap.abs() + noise).flatten()
     steps = torch.full((batch * n_targets,), FIRST_STEPS, dtype=torch.long, device=gap.device)
     unresolved = (noise > tolerance * gap.abs()).flatten()
     least = torch.where(unresolved, FIRST_STEPS + FIRST_SEGMENTS * STEPS_PER_SPLIT, FIRST_STEPS)
-    segments = first_segments(point, problem, ends, **engine)
     values = ends.end.new_zeros((batch * n_targets, *ends.end.shape[1:]))
     settled, settled_spread = torch.zeros_like(allowed), torch.zeros_like(allowed)
     largest_first = n_targets == 1
@@ -200,4 +204,4 @@ def adaptive_attributions(
         split = within_budget(wanted, errors, target, room)
         steps.index_add_(0, target[split], torch.full_like(target[split], STEPS_PER_SPLIT))
         segments = segments.where(~done & ~split).join(halves(point, problem, ends, segments.where(split), **engine))
-    return values.view(batch, n_targets, *ends.end.shape[1:]), steps.view(batch, n_targets)
+    return Attributions.bounded(values.view(batch, n_targets, *ends.end.shape[1:]), ends, steps.view(batch, n_targets))

@@ -15,12 +15,13 @@ from attrix.problem import Inputs, Problem, concat_inputs, repeat_inputs
 
 @dataclass(frozen=True)
 class Endpoints:
-    """A point's value at the inputs (``end``) and at the baselines (``start``), and the explained scores at each."""
+    """A point's value at the inputs (``end``) and at the baselines (``start``), and the explained scores at each
+    (``baseline_scores`` is None where adaptive steps take them from their first points)."""
 
     end: torch.Tensor
     start: torch.Tensor
     scores: torch.Tensor
-    baseline_scores: torch.Tensor
+    baseline_scores: torch.Tensor | None
 
 
 class Point(Protocol):
@@ -128,18 +129,24 @@ class InputPoint:
         return forward, tuple(problem.inputs[key] for key in rest_keys)
 
 
-def endpoint_scores(point: Point, problem: Problem, end: torch.Tensor, start: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+def endpoint_scores(
+    point: Point, problem: Problem, end: torch.Tensor, start: torch.Tensor, baseline: bool = True
+) -> tuple[torch.Tensor, torch.Tensor | None]:
     """The explained scores with the point at ``end`` and at ``start`` (the rest of the inputs as they are), each
     ``[batch, n_targets]``: f(x) from the task's prediction when the problem carries one, so that only ``start`` is
-    run, else both in one pass."""
+    run, else both in one pass; without ``baseline``, no scores at ``start`` (None)."""
     with torch.no_grad():
         if problem.prediction is not None:
-            return problem.scores(problem.prediction.outputs), problem.scores(point.run(problem, problem.inputs, start))
+            scores = problem.scores(problem.prediction.outputs)
+            return scores, problem.scores(point.run(problem, problem.inputs, start)) if baseline else None
+        if not baseline:
+            return problem.scores(point.run(problem, problem.inputs, end)), None
         scores = problem.scores(point.run(problem, repeat_inputs(problem.inputs, 2), torch.cat([end, start])), 2)
     return scores.split(problem.batch_size)
 
 
-def endpoints(point: Point, problem: Problem) -> Endpoints:
-    """The point's values and the explained scores at the inputs and at the baselines, in as few passes as can be."""
+def endpoints(point: Point, problem: Problem, baseline: bool = True) -> Endpoints:
+    """The point's values and the explained scores at the inputs and (if ``baseline``) at the baselines, in as
+    few passes as can be."""
     end, start = point.values(problem)
-    return Endpoints(end, start, *endpoint_scores(point, problem, end, start))
+    return Endpoints(end, start, *endpoint_scores(point, problem, end, start, baseline))

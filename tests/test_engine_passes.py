@@ -1,4 +1,5 @@
-"""Forward passes the engine runs: the prediction reused for f(x), one pass for f(baseline), the path shared by targets."""
+"""Forward passes the engine runs: the prediction reused for f(x), one pass for f(baseline) (none with adaptive
+steps, whose first points give it), the path shared by targets."""
 
 from __future__ import annotations
 
@@ -108,14 +109,41 @@ def test_auto_steps_chunk_points_of_any_input_within_the_budget(tiny, padded_bat
     whole = attrix.Explainer(model, tokenizer, n_steps="auto", tolerance=1e-4)
     tight = attrix.Explainer(model, tokenizer, n_steps="auto", tolerance=1e-4, memory_budget=1)
     rows = passes(model, lambda: tight(TEXTS, target="all"))
-    # prediction and f(baseline) for both inputs, then every point of the path alone: a budget below one row
-    # splits even the first round's points of the two inputs
-    assert rows[:2] == [2, 2] and set(rows[2:]) == {1}
-    assert len(rows[2:]) >= 2 * 9
+    # the prediction for both inputs, then every point of the path alone: a budget below one row splits even the
+    # first round's points of the two inputs
+    assert rows[0] == 2 and set(rows[1:]) == {1}
+    assert len(rows[1:]) >= 2 * 9
     for small, big in zip(tight(TEXTS, target="all"), whole(TEXTS, target="all")):
         assert len(small.targets) == 3
         for mine, theirs in zip(small.targets, big.targets):
             assert mine.token_scores == pytest.approx(theirs.token_scores, abs=1e-12)
+
+
+def test_auto_steps_take_f_of_baseline_from_their_first_points(tiny, padded_batches):
+    model, tokenizer = tiny
+    adaptive = attrix.Explainer(model, tokenizer, n_steps="auto", internal_batch_size=64)
+    rows = passes(model, lambda: adaptive(TEXTS, target="all"))
+    # the prediction, then the first round's 9 points of both inputs in one pass: α = 0 is the baseline
+    assert rows[:2] == [2, 2 * 9]
+    fixed = attrix.Explainer(model, tokenizer, n_steps=8)(TEXTS, target="all")
+    for mine, theirs in zip(adaptive(TEXTS, target="all"), fixed):
+        for target, measured in zip(mine.targets, theirs.targets):
+            assert target.baseline_score == pytest.approx(measured.baseline_score, abs=1e-12)
+            assert target.delta == pytest.approx(sum(target.token_scores) - (target.score - target.baseline_score), abs=1e-12)
+
+
+def test_auto_steps_under_autocast_run_f_of_baseline_in_full_precision(tiny, padded_batches):
+    model, tokenizer = tiny
+    model32 = model.float()
+    try:
+        explainer = attrix.Explainer(model32, tokenizer, n_steps="auto", autocast="bf16")
+        rows = passes(model32, lambda: explainer(TEXTS[0]))
+        low = explainer(TEXTS[0])
+        full = attrix.Explainer(model32, tokenizer, n_steps=8)(TEXTS[0])
+    finally:
+        model.double()
+    assert rows[:2] == [1, 1]  # the prediction, then f(baseline) outside the autocast path
+    assert low.target().baseline_score == pytest.approx(full.target().baseline_score, abs=1e-6)
 
 
 def test_weights_need_no_gradient_while_attributing_and_get_theirs_back(tiny):
