@@ -183,6 +183,38 @@ def test_feature_errors_that_cancel_in_every_segments_sum_are_refined_too(larges
         assert (values[0, column] - truth).norm() <= 0.01 * truth.norm()
 
 
+class Symmetric(nn.Module):
+    """F(x) = 10 x₁ − 10 x₂ + x₁ + a (x₁ − ½)⁸ / 8: from a zero baseline to (1, 1), ∂F/∂x₁ − 11 = a (t − ½)⁷ is odd about
+    the path's middle, so Boole's errors on its two first segments are equal and opposite, and the exact
+    attributions are (11, −10)."""
+
+    def __init__(self, amplitude: float) -> None:
+        super().__init__()
+        self.amplitude = amplitude
+
+    def forward(self, inputs: torch.Tensor) -> torch.Tensor:
+        first, second = inputs[:, 0], inputs[:, 1]
+        return (11 * first - 10 * second + self.amplitude * (first - 0.5) ** 8 / 8).unsqueeze(1)
+
+
+def test_segment_errors_that_cancel_in_the_delta_take_no_more_points():
+    model = Symmetric(amplitude=1200.0)
+    inputs = torch.ones(1, 2, dtype=torch.float64)
+    problem = single_index_problem(model, inputs, [[0]])
+    point = InputPoint()
+    attributions = adaptive_attributions(point, problem, endpoints(point, problem, baseline=False), 0.01, 128)
+    # each first segment alone misses by more than half the bound, but the delta is what the tolerance bounds
+    halves = [point_gradients(point, problem, inputs, torch.zeros_like(inputs), torch.zeros(5, dtype=torch.long),
+                              torch.zeros(5, dtype=torch.long), torch.linspace(low, low + 0.5, 5, dtype=torch.float64))
+              for low in (0.0, 0.5)]
+    weights = torch.tensor([7.0, 32.0, 12.0, 32.0, 7.0], dtype=torch.float64) / 180
+    segment_errors = [float((weights @ gradients).sum() - (scores[-1] - scores[0])) for gradients, scores in halves]
+    assert min(abs(error) for error in segment_errors) > 0.005 and abs(sum(segment_errors)) < 1e-9
+    assert int(attributions.steps) == FIRST_STEPS
+    assert torch.allclose(attributions.values[0, 0], torch.tensor([11.0, -10.0], dtype=torch.float64), atol=1e-9)
+    assert abs(float(attributions.delta)) < 1e-9
+
+
 def test_max_steps_bounds_the_points_of_every_target(sharp):
     model, inputs = sharp
     values, steps = auto(single_index_problem(model, inputs, [[0], [0]]), tolerance=1e-6, max_steps=40)
