@@ -8,7 +8,7 @@ import torch
 import attrix
 from torch import nn
 
-from attrix.adaptive import FIRST_SEGMENTS, FIRST_STEPS, STEPS_PER_SPLIT, adaptive_attributions, largest
+from attrix.adaptive import FIRST_SEGMENTS, FIRST_STEPS, STEPS_PER_SPLIT, adaptive_attributions, first_segments, largest
 from attrix.engine import integration_steps, path_attributions, point_gradients
 from attrix.points import InputPoint, endpoints
 from attrix.problem import InputEmbedding, Problem
@@ -204,11 +204,8 @@ def test_segment_errors_that_cancel_in_the_delta_take_no_more_points():
     point = InputPoint()
     attributions = adaptive_attributions(point, problem, endpoints(point, problem, baseline=False), 0.01, 128)
     # each first segment alone misses by more than half the bound, but the delta is what the tolerance bounds
-    halves = [point_gradients(point, problem, inputs, torch.zeros_like(inputs), torch.zeros(5, dtype=torch.long),
-                              torch.zeros(5, dtype=torch.long), torch.linspace(low, low + 0.5, 5, dtype=torch.float64))
-              for low in (0.0, 0.5)]
-    weights = torch.tensor([7.0, 32.0, 12.0, 32.0, 7.0], dtype=torch.float64) / 180
-    segment_errors = [float((weights @ gradients).sum() - (scores[-1] - scores[0])) for gradients, scores in halves]
+    segments, _ = first_segments(point, problem, endpoints(point, problem))
+    segment_errors = segments.errors(segments.values()).tolist()
     assert min(abs(error) for error in segment_errors) > 0.005 and abs(sum(segment_errors)) < 1e-9
     assert int(attributions.steps) == FIRST_STEPS
     assert torch.allclose(attributions.values[0, 0], torch.tensor([11.0, -10.0], dtype=torch.float64), atol=1e-9)
