@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import torch
 
-from attrix.backend import Attributions
-from attrix.backends.captum_backend import CaptumBackend
-from attrix.engine import path_attributions
-from attrix.hookspecs import hookimpl
-from attrix.points import Endpoints, InputPoint
-from attrix.problem import Problem
+from attrix.contracts.backend import Attributions
+from attrix.backends.gradient import GradientBackend
+from attrix.integration.path import path_attributions
+from attrix.contracts.hookspecs import hookimpl
+from attrix.integration.points import Endpoints, InputPoint
+from attrix.contracts.problem import Problem
 
 
-class GradientXInput(CaptumBackend):
+class GradientXInput(GradientBackend):
     """Gradient times input on input embeddings or pixels (captum's InputXGradient): one pass, no steps.
 
     Its convergence delta measures how far the scores miss f(x) − f(baseline); no guarantee bounds it.

@@ -7,12 +7,12 @@ from typing import Any
 import torch
 from captum.attr import IntegratedGradients, NoiseTunnel
 
-from attrix.backend import Attributions
-from attrix.backends.integration import PathIntegralBackend
+from attrix.contracts.backend import Attributions
+from attrix.backends.path_integral import PathIntegralBackend
 from attrix.errors import InputError, UnknownNameError
-from attrix.hookspecs import hookimpl
-from attrix.points import Endpoints, InputPoint
-from attrix.problem import Problem
+from attrix.contracts.hookspecs import hookimpl
+from attrix.integration.points import Endpoints, InputPoint
+from attrix.contracts.problem import Problem
 
 NOISE_TUNNELS = ("smoothgrad", "smoothgrad_sq", "vargrad")
 NOISE_TUNNEL_OPTIONS = ("noise_tunnel", "nt_samples", "nt_stdevs")
@@ -61,7 +61,7 @@ class IntegratedGradientsBackend(PathIntegralBackend):
         return InputPoint()
 
     def integrate(self, problem: Problem, point: InputPoint, ends: Endpoints) -> Attributions:
-        """The engine's integrated gradients, or with a noise tunnel captum's NoiseTunnel, one call per target."""
+        """The shared-forward path's integrated gradients, or with a noise tunnel captum's NoiseTunnel, one call per target."""
         if self.noise_tunnel is None:
             return super().integrate(problem, point, ends)
         columns = [self.smoothed(problem, point, ends, problem.targets[:, column].tolist()) for column in range(problem.n_targets)]

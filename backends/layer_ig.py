@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from attrix.backends.integration import PathIntegralBackend
-from attrix.hookspecs import hookimpl
-from attrix.points import LayerPoint
-from attrix.problem import Problem
+from attrix.backends.path_integral import PathIntegralBackend
+from attrix.contracts.hookspecs import hookimpl
+from attrix.integration.points import LayerPoint
+from attrix.contracts.problem import Problem
 
 
 class LayerIntegratedGradientsBackend(PathIntegralBackend):

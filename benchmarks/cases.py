@@ -18,7 +18,7 @@ import transformers_interpret
 from transformers import PreTrainedModel, PreTrainedTokenizerBase
 
 import attrix
-from attrix.default_model import default_model_dir
+from attrix.api.default_model import default_model_dir
 
 TESTS = Path(__file__).resolve().parent.parent / "tests"
 sys.path.insert(0, str(TESTS))

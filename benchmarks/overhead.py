@@ -9,7 +9,7 @@ import torch
 from captum.attr._utils.approximation_methods import approximation_parameters
 
 import attrix
-from attrix.default_model import default_model_dir
+from attrix.api.default_model import default_model_dir
 from cases import LONG_REVIEW, tokens_cut
 from measure import alternating, load_average
 

@@ -1,6 +1,6 @@
 """attrix: explain Hugging Face transformers models with feature attributions, through plugins."""
 
-from attrix.backend import Attributions, Backend
+from attrix.contracts.backend import Attributions, Backend
 from attrix.compat import (
     ImageClassificationExplainer,
     MultiLabelClassificationExplainer,
@@ -10,18 +10,18 @@ from attrix.compat import (
     TokenClassificationExplainer,
     ZeroShotClassificationExplainer,
 )
-from attrix.display import display
+from attrix.api.display import display
 from attrix.errors import AttrixError, InputError, InputTypeError, PluginClashError, TaskMismatchError, UnknownNameError
-from attrix.explainer import Explainer
-from attrix.explanation import Explanation, TargetAttribution, Word
-from attrix.hookspecs import hookimpl
-from attrix.manager import plugin_manager
-from attrix.plugin_options import OptionError
-from attrix.problem import InputEmbedding, Problem
-from attrix.registry import create, get_registry
-from attrix.renderer import Renderer
-from attrix.task import Prepared, Task
-from attrix.text_task import TextTask
+from attrix.api.explainer import Explainer
+from attrix.contracts.explanation import Explanation, TargetAttribution, Word
+from attrix.contracts.hookspecs import hookimpl
+from attrix.host.manager import plugin_manager
+from attrix.host.option_checks import OptionError
+from attrix.contracts.problem import InputEmbedding, Problem
+from attrix.host.registry import create, get_registry
+from attrix.contracts.renderer import Renderer
+from attrix.contracts.task import Prepared, Task
+from attrix.text.task import TextTask
 
 __all__ = [
     "AttrixError",

@@ -15,15 +15,15 @@ from transformers import AutoModelForImageClassification, PretrainedConfig, PreT
 from transformers.image_processing_base import ImageProcessingMixin
 from transformers.image_utils import load_image
 
-from attrix.backend import Attributions
+from attrix.contracts.backend import Attributions
 from attrix.errors import InputError, InputTypeError, UnknownNameError
-from attrix.explanation import Explanation, TargetAttribution
-from attrix.hookspecs import hookimpl
-from attrix.points import captured_output
-from attrix.problem import InputEmbedding, Prediction, Problem
+from attrix.contracts.explanation import Explanation, TargetAttribution
+from attrix.contracts.hookspecs import hookimpl
+from attrix.integration.points import captured_output
+from attrix.contracts.problem import InputEmbedding, Prediction, Problem
 from attrix.renderers.image_figures import png_data_uri
-from attrix.targets import Target, resolve_targets
-from attrix.task import Prepared, Task
+from attrix.contracts.targets import Target, resolve_targets
+from attrix.contracts.task import Prepared, Task
 
 MIN_SIDE = 8
 """The smallest image side, in pixels, that is explained."""

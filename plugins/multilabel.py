@@ -7,12 +7,12 @@ from typing import Any
 import torch
 from transformers import PretrainedConfig
 
-from attrix.backend import Attributions
-from attrix.explanation import Explanation
-from attrix.hookspecs import hookimpl
+from attrix.contracts.backend import Attributions
+from attrix.contracts.explanation import Explanation
+from attrix.contracts.hookspecs import hookimpl
 from attrix.plugins.sequence import SequenceClassification
-from attrix.targets import Target
-from attrix.task import Prepared
+from attrix.contracts.targets import Target
+from attrix.contracts.task import Prepared
 
 THRESHOLD = 0.5
 """A label is predicted when its probability is above this."""

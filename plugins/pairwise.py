@@ -10,11 +10,11 @@ import torch
 from transformers import PretrainedConfig, PreTrainedModel, PreTrainedTokenizerBase
 
 from attrix.errors import InputError, InputTypeError
-from attrix.hookspecs import hookimpl
+from attrix.contracts.hookspecs import hookimpl
 from attrix.plugins.sequence import SequenceClassification
-from attrix.targets import Target
-from attrix.task import Prepared
-from attrix.text import check_text
+from attrix.contracts.targets import Target
+from attrix.contracts.task import Prepared
+from attrix.text.encoding import check_text
 
 PAIR_KEYS = ("text", "text_pair")
 

@@ -8,15 +8,15 @@ from typing import Any
 import torch
 from transformers import AutoModelForQuestionAnswering, BatchEncoding, PreTrainedModel, PreTrainedTokenizerBase
 
-from attrix.backend import Attributions
+from attrix.contracts.backend import Attributions
 from attrix.errors import InputError, InputTypeError
-from attrix.explanation import Explanation
-from attrix.hookspecs import hookimpl
+from attrix.contracts.explanation import Explanation
+from attrix.contracts.hookspecs import hookimpl
 from attrix.plugins.span_decoding import best_span, span_probabilities
-from attrix.targets import Target, resolve_targets
-from attrix.task import Prepared
-from attrix.text import check_text
-from attrix.text_task import TextTask
+from attrix.contracts.targets import Target, resolve_targets
+from attrix.contracts.task import Prepared
+from attrix.text.encoding import check_text
+from attrix.text.task import TextTask
 
 KEYS = ("question", "context")
 ENDS = {0: "start", 1: "end"}

@@ -7,12 +7,12 @@ from typing import Any, ClassVar
 import torch
 from transformers import AutoModelForSequenceClassification, PretrainedConfig
 
-from attrix.backend import Attributions
-from attrix.explanation import Explanation
-from attrix.hookspecs import hookimpl
-from attrix.targets import Target, resolve_targets
-from attrix.task import Prepared
-from attrix.text_task import TextTask
+from attrix.contracts.backend import Attributions
+from attrix.contracts.explanation import Explanation
+from attrix.contracts.hookspecs import hookimpl
+from attrix.contracts.targets import Target, resolve_targets
+from attrix.contracts.task import Prepared
+from attrix.text.task import TextTask
 
 
 class SequenceClassification(TextTask):

@@ -8,14 +8,14 @@ from typing import Any, Sequence
 import torch
 from transformers import AutoModelForTokenClassification, BatchEncoding, PreTrainedModel, PreTrainedTokenizerBase
 
-from attrix.backend import Attributions
+from attrix.contracts.backend import Attributions
 from attrix.errors import InputTypeError, UnknownNameError
-from attrix.explanation import Explanation, TargetAttribution
-from attrix.hookspecs import hookimpl
+from attrix.contracts.explanation import Explanation, TargetAttribution
+from attrix.contracts.hookspecs import hookimpl
 from attrix.plugins.entities import TokenLabel, group_entities
-from attrix.targets import Target, resolve_targets
-from attrix.task import Prepared
-from attrix.text_task import TextTask
+from attrix.contracts.targets import Target, resolve_targets
+from attrix.contracts.task import Prepared
+from attrix.text.task import TextTask
 
 NO_ENTITY = "O"
 """The predicted label of a text in which no entity was found."""

@@ -16,14 +16,14 @@ from transformers import (
     PreTrainedTokenizerBase,
 )
 
-from attrix.backend import Attributions
+from attrix.contracts.backend import Attributions
 from attrix.errors import InputError, InputTypeError, TaskMismatchError
-from attrix.explanation import Explanation, TargetAttribution
-from attrix.hookspecs import hookimpl
-from attrix.targets import Target, resolve_targets
-from attrix.task import Prepared
-from attrix.text import TruncationWarning, check_text
-from attrix.text_task import TextTask
+from attrix.contracts.explanation import Explanation, TargetAttribution
+from attrix.contracts.hookspecs import hookimpl
+from attrix.contracts.targets import Target, resolve_targets
+from attrix.contracts.task import Prepared
+from attrix.text.encoding import TruncationWarning, check_text
+from attrix.text.task import TextTask
 
 DEFAULT_TEMPLATE = "This example is {}."
 ITEM_KEYS = ("text", "candidate_labels")

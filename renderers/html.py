@@ -16,9 +16,9 @@ from typing import Sequence
 import numpy as np
 
 from attrix.errors import InputError, InputTypeError
-from attrix.explanation import Explanation, TargetAttribution
-from attrix.hookspecs import hookimpl
-from attrix.renderer import Renderer
+from attrix.contracts.explanation import Explanation, TargetAttribution
+from attrix.contracts.hookspecs import hookimpl
+from attrix.contracts.renderer import Renderer
 from attrix.renderers.colors import colormap, scale
 from attrix.renderers.html_tables import table
 from attrix.renderers.image_figures import DATA_URI_PREFIX, image_figure, png_bytes

@@ -17,7 +17,7 @@ COLUMNS = ("word", "mean attribution", "rows")
 
 
 def summary_page(summary: Mapping[str, Any], reports: Sequence[str] = (), title: str = "run summary") -> str:
-    """The page of ``summary`` (as ``attrix.run_summary.summary`` makes it), linking to ``reports``: file names beside it."""
+    """The page of ``summary`` (as ``attrix.runs.summary.summary`` makes it), linking to ``reports``: file names beside it."""
     links = " · ".join(f'<a href="{escape(quote(name))}">{escape(name)}</a>' for name in reports)
     labels = "".join(_label(label, entry, summary["min_rows_per_word"]) for label, entry in summary["top_words_per_label"].items())
     return (

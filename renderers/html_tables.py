@@ -12,7 +12,7 @@ from __future__ import annotations
 from html import escape
 from typing import Any, Callable, Sequence
 
-from attrix.explanation import Explanation, TargetAttribution
+from attrix.contracts.explanation import Explanation, TargetAttribution
 
 MISSING = "—"
 

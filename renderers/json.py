@@ -6,9 +6,9 @@ import json
 from typing import Any, Sequence
 
 from attrix.errors import InputError
-from attrix.explanation import SCHEMA_VERSION, Explanation
-from attrix.hookspecs import hookimpl
-from attrix.renderer import Renderer
+from attrix.contracts.explanation import SCHEMA_VERSION, Explanation
+from attrix.contracts.hookspecs import hookimpl
+from attrix.contracts.renderer import Renderer
 
 
 class JsonRenderer(Renderer):

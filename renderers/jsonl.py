@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 from typing import Sequence
 
-from attrix.explanation import Explanation
-from attrix.hookspecs import hookimpl
-from attrix.renderer import Renderer
+from attrix.contracts.explanation import Explanation
+from attrix.contracts.hookspecs import hookimpl
+from attrix.contracts.renderer import Renderer
 from attrix.renderers.json import explanation_of, loaded
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from attrix.errors import UnknownNameError
-from attrix.explanation import Explanation, TargetAttribution, Word
+from attrix.contracts.explanation import Explanation, TargetAttribution, Word
 
 VIEWS = ("words", "tokens")
 

@@ -23,9 +23,9 @@ from matplotlib.patches import Rectangle
 from PIL import Image
 
 from attrix.errors import InputError, InputTypeError, UnknownNameError
-from attrix.explanation import Explanation
-from attrix.hookspecs import hookimpl
-from attrix.renderer import Renderer
+from attrix.contracts.explanation import Explanation
+from attrix.contracts.hookspecs import hookimpl
+from attrix.contracts.renderer import Renderer
 from attrix.renderers.colors import colormap, scale
 from attrix.renderers.image_figures import check_options, image_figure, pixels_of_data_uri, rgb_pixels
 from attrix.renderers.pieces import check_view, heading, is_image, pieces, prediction, strongest, title

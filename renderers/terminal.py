@@ -22,9 +22,9 @@ from rich.style import Style
 from rich.text import Text
 
 from attrix.errors import InputError, UnknownNameError
-from attrix.explanation import Explanation, TargetAttribution
-from attrix.hookspecs import hookimpl
-from attrix.renderer import Renderer
+from attrix.contracts.explanation import Explanation, TargetAttribution
+from attrix.contracts.hookspecs import hookimpl
+from attrix.contracts.renderer import Renderer
 from attrix.renderers.colors import colormap, scale
 from attrix.renderers.pieces import Piece, check_view, heading, is_image, pieces, prediction, title
 

@@ -12,7 +12,7 @@ import pytest
 @pytest.fixture(scope="session")
 def default_model_dir_fixture(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     """Build the default model once per session (in a temporary ATTRIX_CACHE_DIR if none is set)."""
-    from attrix.default_model import default_model_dir
+    from attrix.api.default_model import default_model_dir
 
     with pytest.MonkeyPatch.context() as patch:
         if not os.environ.get("ATTRIX_CACHE_DIR"):
@@ -68,6 +68,6 @@ def one_torch_thread() -> Iterator[None]:
 @pytest.fixture
 def padded_batches(monkeypatch: pytest.MonkeyPatch) -> None:
     """Inputs of any lengths batched together (no padding allowance), so that a test sees padded batches."""
-    import attrix.batching
+    import attrix.integration.batching
 
-    monkeypatch.setattr(attrix.batching, "PADDING_ALLOWANCE", float("inf"))
+    monkeypatch.setattr(attrix.integration.batching, "PADDING_ALLOWANCE", float("inf"))

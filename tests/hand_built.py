@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from attrix.explanation import Explanation, TargetAttribution, Word
+from attrix.contracts.explanation import Explanation, TargetAttribution, Word
 
 POSITIVE_WORD, NEGATIVE_WORD, NEUTRAL_WORD = "love", "awful", "movie"
 

@@ -27,7 +27,7 @@ from transformers import (
     PreTrainedTokenizerBase,
 )
 
-from attrix.loading import quiet_transformers
+from attrix.api.loading import quiet_transformers
 
 Head = tuple[PreTrainedModel, PreTrainedTokenizerBase]
 Split = Literal["train", "test"]

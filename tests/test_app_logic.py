@@ -1,4 +1,4 @@
-"""The web demo's logic (attrix.app_logic), without Streamlit: choices, inputs, explaining, downloads, errors."""
+"""The web demo's logic (attrix.app.logic), without Streamlit: choices, inputs, explaining, downloads, errors."""
 
 from __future__ import annotations
 
@@ -9,12 +9,12 @@ import pytest
 from PIL import Image
 
 import attrix
-from attrix import app_logic
-from attrix.app_logic import ALL, PREDICTED, OptionField, Request
+from attrix.app import logic as app_logic
+from attrix.app.logic import ALL, PREDICTED, OptionField, Request
 from attrix.cli import main
 from attrix.commands import app as app_command
 from attrix.errors import InputError, TaskMismatchError
-from attrix.loading import ModelLoadError
+from attrix.api.loading import ModelLoadError
 from attrix.renderers.json import read_json
 from tiny_models import save
 from tiny_vision import image as vision_image
@@ -302,7 +302,7 @@ def test_an_uploaded_image_is_explained_and_drawn(tmp_path):
 def test_errors_become_messages_and_unexpected_ones_are_logged(caplog):
     assert app_logic.error_message(InputError("text is empty")) == "text is empty"
     assert not caplog.records
-    with caplog.at_level(logging.ERROR, logger="attrix.app_logic"):
+    with caplog.at_level(logging.ERROR, logger="attrix.app.logic"):
         message = app_logic.error_message(RuntimeError("boom"))
     assert message == "unexpected error (RuntimeError): boom"
     assert caplog.records[0].exc_info[1].args == ("boom",)

@@ -8,10 +8,10 @@ import torch
 import attrix
 from torch import nn
 
-from attrix.adaptive import FIRST_SEGMENTS, FIRST_STEPS, STEPS_PER_SPLIT, adaptive_attributions, first_segments, largest
-from attrix.engine import integration_steps, path_attributions, point_gradients
-from attrix.points import InputPoint, endpoints
-from attrix.problem import InputEmbedding, Problem
+from attrix.integration.adaptive import FIRST_SEGMENTS, FIRST_STEPS, STEPS_PER_SPLIT, adaptive_attributions, first_segments, largest
+from attrix.integration.path import integration_steps, path_attributions, point_gradients
+from attrix.integration.points import InputPoint, endpoints
+from attrix.contracts.problem import InputEmbedding, Problem
 from tiny_models import build
 from tiny_nli import spread
 

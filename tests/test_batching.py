@@ -7,7 +7,7 @@ import random
 import pytest
 
 import attrix
-from attrix.batching import PADDING_ALLOWANCE, length_batches
+from attrix.integration.batching import PADDING_ALLOWANCE, length_batches
 from tiny_models import build
 
 

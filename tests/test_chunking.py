@@ -6,8 +6,8 @@ import random
 
 import pytest
 
-from attrix.batching import PADDING_ALLOWANCE
-from attrix.chunking import Chunking
+from attrix.integration.batching import PADDING_ALLOWANCE
+from attrix.integration.chunking import Chunking
 
 
 def _slices(chunking: Chunking, count: int, rows_per_item: int = 1, work: list[int] | None = None, kept_bytes: int = 0):

@@ -11,7 +11,7 @@ from PIL import Image
 
 import attrix
 from attrix.cli import main
-from attrix.loading import ModelLoadError
+from attrix.api.loading import ModelLoadError
 from tiny_models import save
 
 

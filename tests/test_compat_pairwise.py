@@ -10,7 +10,7 @@ from transformers import AutoModelForSequenceClassification, AutoTokenizer, pipe
 
 import attrix
 from attrix.compat.pairwise import PairwiseSequenceClassificationExplainer
-from attrix.text import TruncationWarning
+from attrix.text.encoding import TruncationWarning
 from legacy_comparison import cosine, scores
 from tiny_models import build, save
 from tiny_nli import spread

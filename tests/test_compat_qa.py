@@ -12,7 +12,7 @@ from transformers.pipelines.document_question_answering import select_starts_end
 
 import attrix
 from attrix.compat.qa import QuestionAnsweringExplainer
-from attrix.text import TruncationWarning
+from attrix.text.encoding import TruncationWarning
 from legacy_comparison import cosine, equal_token_types, scores
 from tiny_models import build, save
 

@@ -12,7 +12,7 @@ from transformers import AutoModelForSequenceClassification, AutoTokenizer, pipe
 
 import attrix
 from attrix.compat.zero_shot import DEFAULT_TEMPLATE, ZeroShotClassificationExplainer
-from attrix.text import TruncationWarning
+from attrix.text.encoding import TruncationWarning
 from legacy_comparison import cosine, equal_token_types, scores
 from tiny_models import build
 from tiny_nli import build_nli

@@ -17,10 +17,10 @@ import numpy as np
 import pytest
 
 import attrix
-from attrix.config import ConfigError, ConfigWarning, load_experiment, parse_experiment
-from attrix.config_types import conforms, describe
-from attrix.experiment import Component, EngineSpec, Experiment, InputsSpec, ModelSpec
-from attrix.plugin_options import OptionError
+from attrix.experiments.config import ConfigError, ConfigWarning, load_experiment, parse_experiment
+from attrix.host.hints import conforms, describe
+from attrix.experiments.schema import Component, EngineSpec, Experiment, InputsSpec, ModelSpec
+from attrix.host.option_checks import OptionError
 import tiny_models
 import tiny_nli
 import tiny_vision
@@ -373,7 +373,7 @@ def test_an_option_a_third_party_backend_needs_is_named_where_it_belongs(tmp_pat
 ])
 def test_python_gets_the_checks_a_config_gets(even_steps, options, error, message):
     with pytest.raises(error, match=f"^{re.escape(message)}$"):
-        attrix.registry.create("backend", "test_even_steps", **options)
+        attrix.host.registry.create("backend", "test_even_steps", **options)
 
 
 def test_the_explainer_checks_options_and_takes_numpy_numbers_for_numbers(even_steps):

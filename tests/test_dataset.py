@@ -10,12 +10,12 @@ import sys
 import pytest
 
 import attrix
-from attrix.dataset import Dataset, Row, input_names
-from attrix.experiment import InputsSpec
-from attrix.extras import MissingExtraError
+from attrix.runs.dataset import Dataset, Row, input_names
+from attrix.experiments.schema import InputsSpec
+from attrix.runs.extras import MissingExtraError
 from attrix.plugins.pairwise import check_pair
 from attrix.plugins.qa import question_and_context
-from attrix.registry import get_registry
+from attrix.host.registry import get_registry
 
 RECORDS = [
     {"key": "a7", "review": "i love this movie", "stars": 5},

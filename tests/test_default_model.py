@@ -11,9 +11,9 @@ import pytest
 import torch
 from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
-import attrix.default_model as default_model
-from attrix.default_model import DEFAULT_MODEL_NAME, default_model_dir
-from attrix.loading import quiet_transformers
+import attrix.api.default_model as default_model
+from attrix.api.default_model import DEFAULT_MODEL_NAME, default_model_dir
+from attrix.api.loading import quiet_transformers
 
 DATA_DIR = Path(default_model.__file__).resolve().parent / "data"
 TRAINING_FILE = DATA_DIR / "sentiment.jsonl"

@@ -15,7 +15,7 @@ import torch
 from PIL import Image
 
 import attrix
-from attrix.display import display
+from attrix.api.display import display
 from attrix.renderers.html import HtmlRenderer
 from html_dom import Node, parse
 from tiny_models import build
@@ -351,7 +351,7 @@ def test_display_refuses_what_it_cannot_show(monkeypatch, explanations):
 
 
 def test_display_is_exported():
-    assert attrix.display is display
+    assert attrix.api.display is display
 
 
 def test_html_renderer_is_registered():

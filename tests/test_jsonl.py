@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 import attrix
-from attrix.explanation import SCHEMA_VERSION
+from attrix.contracts.explanation import SCHEMA_VERSION
 from attrix.renderers.jsonl import JsonlRenderer, jsonl_line, read_jsonl
 from hand_built import image_explanation, text_explanation
 from tiny_models import build

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 import attrix
-from attrix.explanation import SCHEMA_VERSION, Explanation, TargetAttribution, Word
+from attrix.contracts.explanation import SCHEMA_VERSION, Explanation, TargetAttribution, Word
 from attrix.renderers.json import JsonRenderer, read_json
 
 ROOT = Path(__file__).resolve().parent.parent

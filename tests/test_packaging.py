@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 import attrix
-import attrix.manager
+import attrix.host.manager
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -66,6 +66,6 @@ def test_installed_wheel_works_on_its_own(wheel, tmp_path):
     )
     file, names = result.stdout.splitlines()
     assert Path(file).is_relative_to(site)
-    builtins = sorted(e.name for e in attrix.get_registry().all() if e.plugin in attrix.manager.BUILTIN_PLUGINS)
+    builtins = sorted(e.name for e in attrix.get_registry().all() if e.plugin in attrix.host.manager.BUILTIN_PLUGINS)
     assert {"grad_x_input", "ig", "layer_ig", "sequence", "json"} <= set(builtins)
     assert names == str(builtins)

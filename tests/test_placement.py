@@ -7,7 +7,7 @@ import torch
 from transformers import AutoConfig, AutoModelForSequenceClassification, AutoTokenizer
 
 import attrix
-from attrix.problem import Prediction
+from attrix.contracts.problem import Prediction
 from tiny_models import build, save
 
 TEXT = "i love this movie it is great"

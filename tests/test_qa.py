@@ -12,7 +12,7 @@ from captum.attr import LayerIntegratedGradients
 from transformers.pipelines.document_question_answering import select_starts_ends
 
 import attrix
-from attrix.text import TruncationWarning
+from attrix.text.encoding import TruncationWarning
 from tiny_models import build
 
 PAIRS = [

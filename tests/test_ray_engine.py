@@ -8,8 +8,8 @@ import json
 import pytest
 
 from attrix.errors import UnknownNameError
-from attrix.experiment import Component, EngineSpec, Experiment, InputsSpec, ModelSpec, OutputSpec
-from attrix.runner import run_experiment
+from attrix.experiments.schema import Component, EngineSpec, Experiment, InputsSpec, ModelSpec, OutputSpec
+from attrix.runs.runner import run_experiment
 from tiny_models import save
 
 ray = pytest.importorskip("ray")

@@ -15,10 +15,10 @@ import torch
 
 import attrix
 import attrix.cli
-import attrix.manager
-from attrix.manager import PluginWarning
-from attrix.points import InputPoint
-from attrix.registry import create  # attrix.registry is the function, which shadows the module
+import attrix.host.manager
+from attrix.host.manager import PluginWarning
+from attrix.integration.points import InputPoint
+from attrix.host.registry import create  # attrix.host.registry is the function, which shadows the module
 from tiny_models import build
 
 BUILTINS = {
@@ -294,9 +294,9 @@ def write_distribution(root: Path, dist: str, version: str, module: str, source:
 @pytest.fixture
 def fresh_manager(monkeypatch):
     """The cached plugin manager dropped before and after the test, so entry points are read again."""
-    attrix.manager.plugin_manager.cache_clear()
+    attrix.host.manager.plugin_manager.cache_clear()
     yield
-    attrix.manager.plugin_manager.cache_clear()
+    attrix.host.manager.plugin_manager.cache_clear()
     for module in ("broken_plugin_mod", "good_plugin_mod"):
         sys.modules.pop(module, None)
 
@@ -312,7 +312,7 @@ def test_plugin_that_fails_to_import_warns_and_builtins_still_work(tmp_path, mon
     write_distribution(tmp_path, "broken-plugin", "1.0", "broken_plugin_mod", raise_line, "broken")
     monkeypatch.syspath_prepend(str(tmp_path))
     with pytest.warns(PluginWarning) as warned:
-        pm = attrix.manager.plugin_manager()
+        pm = attrix.host.manager.plugin_manager()
     messages = [str(w.message) for w in warned if issubclass(w.category, PluginWarning)]
     assert len(messages) == 1, messages
     message = messages[0]
@@ -342,7 +342,7 @@ def test_entry_point_plugin_records_its_distribution(tmp_path, monkeypatch, fres
     """
     write_distribution(tmp_path, "good-plugin", "2.5.1", "good_plugin_mod", source, "good")
     monkeypatch.syspath_prepend(str(tmp_path))
-    pm = attrix.manager.plugin_manager()
+    pm = attrix.host.manager.plugin_manager()
     assert pm.get_plugin("good") is sys.modules["good_plugin_mod"]
     entry = attrix.get_registry().get("backend", "test_entry_point_backend")
     assert (entry.plugin, entry.distribution, entry.version) == ("good", "good-plugin", "2.5.1")
@@ -353,9 +353,9 @@ def test_entry_point_plugin_records_its_distribution(tmp_path, monkeypatch, fres
 def test_blocked_entry_point_plugin_is_not_loaded(tmp_path, monkeypatch, fresh_manager):
     write_distribution(tmp_path, "broken-plugin", "1.0", "broken_plugin_mod", "raise RuntimeError('must not run')", "broken")
     monkeypatch.syspath_prepend(str(tmp_path))
-    pm = attrix.manager.PluginManager()
+    pm = attrix.host.manager.PluginManager()
     pm.set_blocked("broken")
-    attrix.manager._load_entry_points(pm)  # no warning: the blocked plugin is never imported
+    attrix.host.manager._load_entry_points(pm)  # no warning: the blocked plugin is never imported
     assert "broken_plugin_mod" not in sys.modules
     assert pm.get_plugin("broken") is None
 

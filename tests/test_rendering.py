@@ -8,10 +8,10 @@ import pytest
 from PIL import Image
 
 import attrix
-from attrix.experiment import Component
+from attrix.experiments.schema import Component
 from attrix.renderers.json import read_json
 from attrix.renderers.jsonl import read_jsonl
-from attrix.rendering import write_reports
+from attrix.runs.reports import write_reports
 from hand_built import text_explanation
 
 

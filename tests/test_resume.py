@@ -14,10 +14,10 @@ from pathlib import Path
 
 import pytest
 
-from attrix.config import load_experiment
-from attrix.experiment import Component, Experiment, InputsSpec, ModelSpec, OutputSpec
-from attrix.manifest import RunDirectoryError
-from attrix.runner import run_experiment
+from attrix.experiments.config import load_experiment
+from attrix.experiments.schema import Component, Experiment, InputsSpec, ModelSpec, OutputSpec
+from attrix.runs.manifest import RunDirectoryError
+from attrix.runs.runner import run_experiment
 from tiny_models import save
 
 WORDS = ["i", "love", "this", "movie", "the", "food", "was", "awful", "a", "good", "plot", "boring", "great", "acting"]

@@ -19,11 +19,11 @@ from rich.console import Console
 
 import attrix
 from attrix.cli import main
-from attrix.experiment import Component, EngineSpec, Experiment, InputsSpec, ModelSpec, OutputSpec
-from attrix.extras import MissingExtraError
-from attrix.manifest import RunDirectoryError
-from attrix.progress import progress_bar
-from attrix.runner import run_experiment
+from attrix.experiments.schema import Component, EngineSpec, Experiment, InputsSpec, ModelSpec, OutputSpec
+from attrix.runs.extras import MissingExtraError
+from attrix.runs.manifest import RunDirectoryError
+from attrix.runs.progress import progress_bar
+from attrix.runs.runner import run_experiment
 from html_dom import parse
 from tiny_models import save
 

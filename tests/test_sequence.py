@@ -8,7 +8,7 @@ import torch
 from transformers import pipeline
 
 import attrix
-from attrix.text import TruncationWarning
+from attrix.text.encoding import TruncationWarning
 from tiny_models import ARCHITECTURES, build
 
 TEXT = "i love this movie it is wonderful"

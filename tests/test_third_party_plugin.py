@@ -52,7 +52,7 @@ from captum.attr import Saliency
 
 import attrix
 from attrix.plugins.sequence import SequenceClassification
-from attrix.points import InputPoint
+from attrix.integration.points import InputPoint
 
 
 class SequenceLogit(SequenceClassification):

@@ -8,7 +8,7 @@ import pytest
 import yaml
 
 from attrix.cli import main
-from attrix.config import load_experiment, parse_experiment
+from attrix.experiments.config import load_experiment, parse_experiment
 
 MISSPELLED = textwrap.dedent("""\
     # a sentiment run with one key misspelled

@@ -11,7 +11,7 @@ from transformers import pipeline
 from transformers_interpret import ZeroShotClassificationExplainer
 
 import attrix
-from attrix.text import TruncationWarning
+from attrix.text.encoding import TruncationWarning
 from tiny_models import build
 from tiny_nli import NLI_ARCHITECTURES, build_nli
 

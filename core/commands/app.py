@@ -38,7 +38,7 @@ def port(value: str) -> int:
 def run(arguments: argparse.Namespace) -> int:
     if importlib.util.find_spec("streamlit") is None:
         raise AttrixError("attrix app needs Streamlit, which is not installed: pip install 'attrix[app]'")
-    from attrix.app_logic import MODEL_ENV_VAR, PAGE
+    from attrix.app.logic import MODEL_ENV_VAR, PAGE
 
     environment = dict(os.environ)
     if arguments.model is not None:

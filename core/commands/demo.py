@@ -7,7 +7,7 @@ from pathlib import Path
 
 from attrix.commands.explain import add_terminal_options, terminal_of
 from attrix.commands.model_options import add_model_options, explainer_of, target_of
-from attrix.experiment import Component
+from attrix.experiments.schema import Component
 
 DEMO_TEXTS = (
     "I love this movie, it is wonderful",
@@ -27,7 +27,7 @@ def add_command(commands) -> None:
 
 
 def run(arguments: argparse.Namespace) -> int:
-    from attrix.rendering import write_reports
+    from attrix.runs.reports import write_reports
 
     explanations = explainer_of(arguments)(list(DEMO_TEXTS), target=target_of(arguments))
     print(terminal_of(arguments).render(explanations))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 
 from attrix.commands.model_options import add_model_options, explainer_of, target_of
-from attrix.renderer import Renderer
+from attrix.contracts.renderer import Renderer
 
 
 def add_command(commands) -> None:
@@ -27,7 +27,7 @@ def add_terminal_options(parser: argparse.ArgumentParser) -> None:
 
 def terminal_of(arguments: argparse.Namespace) -> Renderer:
     """The terminal renderer the flags describe."""
-    from attrix.registry import create
+    from attrix.host.registry import create
 
     return create("renderer", "terminal", color=arguments.color, top_k=arguments.top, view=arguments.view)
 

@@ -16,11 +16,11 @@ def add_model_options(parser: argparse.ArgumentParser) -> None:
 
 def explainer_of(arguments: argparse.Namespace):
     """The ``Explainer`` the flags describe; the embedded default model when no ``--model``."""
-    from attrix.explainer import Explainer
+    from attrix.api.explainer import Explainer
 
     model = arguments.model
     if model is None:
-        from attrix.default_model import default_model_dir
+        from attrix.api.default_model import default_model_dir
 
         model = str(default_model_dir())
     options = {} if arguments.n_steps is None else {"n_steps": arguments.n_steps}

@@ -13,7 +13,7 @@ def add_command(commands) -> None:
 
 
 def run(arguments: argparse.Namespace) -> int:
-    from attrix.registry import get_registry
+    from attrix.host.registry import get_registry
 
     entries = [entry.to_dict() for entry in get_registry().all()]
     if arguments.json:

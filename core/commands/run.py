@@ -24,8 +24,8 @@ def add_command(commands) -> None:
 
 
 def run(arguments: argparse.Namespace) -> int:
-    from attrix.config import load_experiment
-    from attrix.runner import run_experiment
+    from attrix.experiments.config import load_experiment
+    from attrix.runs.runner import run_experiment
 
     experiment = load_experiment(arguments.config, arguments.overrides)
     result = run_experiment(experiment, resume=arguments.resume, show_progress=not arguments.no_progress)

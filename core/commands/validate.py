@@ -27,7 +27,7 @@ def add_command(commands) -> None:
 def run(arguments: argparse.Namespace) -> int:
     import yaml
 
-    from attrix.config import load_experiment
+    from attrix.experiments.config import load_experiment
 
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")

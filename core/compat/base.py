@@ -9,9 +9,9 @@ import torch
 from transformers import PreTrainedModel, PreTrainedTokenizerBase
 
 from attrix.errors import InputError, UnknownNameError
-from attrix.explainer import Explainer
-from attrix.explanation import Explanation
-from attrix.text import position_embeddings
+from attrix.api.explainer import Explainer
+from attrix.contracts.explanation import Explanation
+from attrix.text.encoding import position_embeddings
 
 
 class LegacyTextExplainer:

@@ -16,11 +16,11 @@ from transformers import PreTrainedModel
 from attrix.backends.ig import NOISE_TUNNELS
 from attrix.compat.output import custom_id2label
 from attrix.errors import InputError, UnknownNameError
-from attrix.explainer import Explainer
-from attrix.explanation import Explanation
+from attrix.api.explainer import Explainer
+from attrix.contracts.explanation import Explanation
 from attrix.plugins.image import load_picture
 from attrix.renderers.image_figures import MAGNITUDE_METHODS, check_options, image_figure, png_bytes
-from attrix.targets import resolve_label
+from attrix.contracts.targets import resolve_label
 
 ATTRIBUTION_TYPES = ("IG", "IGNT")
 """Plain integrated gradients, and integrated gradients inside a noise tunnel."""

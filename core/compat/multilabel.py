@@ -9,7 +9,7 @@ from transformers import PreTrainedModel, PreTrainedTokenizerBase
 
 from attrix.compat.output import HTML, LegacyAttributions, visualize
 from attrix.compat.sequence import SequenceClassificationExplainer
-from attrix.explanation import Explanation
+from attrix.contracts.explanation import Explanation
 
 
 class MultiLabelClassificationExplainer(SequenceClassificationExplainer):

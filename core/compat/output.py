@@ -10,7 +10,7 @@ import torch
 from transformers import PreTrainedModel
 
 from attrix.errors import InputError
-from attrix.explanation import Explanation, TargetAttribution
+from attrix.contracts.explanation import Explanation, TargetAttribution
 
 
 def normalised(scores: Sequence[float]) -> torch.Tensor:

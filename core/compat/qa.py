@@ -10,10 +10,10 @@ from transformers import PreTrainedModel, PreTrainedTokenizerBase
 
 from attrix.compat.base import LegacyTextExplainer
 from attrix.compat.output import HTML, LegacyAttributions, visualize
-from attrix.explainer import Explainer
+from attrix.api.explainer import Explainer
 from attrix.plugins.qa import QuestionAnswering
-from attrix.problem import Inputs, Prediction
-from attrix.text import position_embeddings
+from attrix.contracts.problem import Inputs, Prediction
+from attrix.text.encoding import position_embeddings
 
 
 

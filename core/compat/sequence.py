@@ -7,7 +7,7 @@ from transformers import PreTrainedModel, PreTrainedTokenizerBase
 
 from attrix.compat.base import LegacyTextExplainer
 from attrix.compat.output import HTML, LegacyAttributions, custom_id2label, visualize
-from attrix.targets import resolve_label
+from attrix.contracts.targets import resolve_label
 
 
 class SequenceClassificationExplainer(LegacyTextExplainer):

@@ -9,7 +9,7 @@ from transformers import PreTrainedModel, PreTrainedTokenizerBase
 
 from attrix.compat.output import HTML, LegacyAttributions, visualize
 from attrix.compat.sequence import SequenceClassificationExplainer
-from attrix.explanation import Explanation, TargetAttribution, Word
+from attrix.contracts.explanation import Explanation, TargetAttribution, Word
 from attrix.plugins.zero_shot import entailment_index, premise_part
 
 DEFAULT_TEMPLATE = "this text is about {} ."

@@ -1,0 +1,104 @@
+"""What the integrated-gradients backends share: their options, fixed or adaptive steps, and the shared-forward path."""
+
+from __future__ import annotations
+
+from typing import Any, ContextManager
+
+import torch
+from captum.attr._utils.approximation_methods import SUPPORTED_METHODS
+
+from attrix.integration.adaptive import FIRST_STEPS, adaptive_attributions
+from attrix.contracts.backend import Attributions
+from attrix.backends.gradient import GradientBackend
+from attrix.integration.chunking import Chunking
+from attrix.integration.path import integration_steps, path_attributions
+from attrix.errors import InputError, UnknownNameError
+from attrix.integration.points import Endpoints, Point
+from attrix.contracts.problem import Problem
+
+AUTOCAST = {"bf16": torch.bfloat16, "bfloat16": torch.bfloat16, "fp16": torch.float16, "float16": torch.float16}
+ADAPTIVE_OPTIONS = ("tolerance", "max_steps")
+CPU_MEMORY_BUDGET = 32 << 20
+"""Bytes the path's activations may take at once on the CPU when ``internal_batch_size`` is not given: small
+chunks stay in the CPU's caches, so they cost no time (benchmarks/RESULTS.md) and keep the peak memory low."""
+
+
+def _positive_int(name: str, value: Any, alternative: str = "") -> int:
+    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+        raise InputError(f"{name} must be a positive integer, got {value!r}{alternative}")
+    return value
+
+
+def default_memory_budget(device: torch.device) -> int:
+    """Bytes for the path's activations: half the free memory of a GPU, ``CPU_MEMORY_BUDGET`` on the CPU."""
+    if device.type == "cuda":
+        free, _ = torch.cuda.mem_get_info(device)
+        return free // 2
+    return CPU_MEMORY_BUDGET
+
+
+class PathIntegralBackend(GradientBackend):
+    """Integrated gradients from the baseline to the input, at some point of the model.
+
+    ``n_steps`` is a number of steps, or ``"auto"``: the path is cut into segments, and the segments whose own
+    completeness error is too large are halved, until each target's relative completeness error
+    |delta| / |f(x) − f(baseline)| is at most ``tolerance`` or it took ``max_steps`` gradient evaluations (see
+    attrix.integration.adaptive; its explanation's settings record ``steps_used``). Without ``internal_batch_size``, the
+    steps are chunked to fit ``memory_budget`` bytes (default: 32 MiB on the CPU, half the free GPU memory).
+    ``autocast="bf16" | "fp16"`` runs the path's forward passes under torch.autocast; f(x) and f(baseline) are
+    not, so the delta shows what the lower precision costs.
+    """
+
+    def __init__(
+        self,
+        *,
+        n_steps: int | str = 50,
+        method: str = "gausslegendre",
+        internal_batch_size: int | None = None,
+        tolerance: float = 0.01,
+        max_steps: int = 128,
+        memory_budget: int | None = None,
+        autocast: str | None = None,
+    ) -> None:
+        if method not in SUPPORTED_METHODS:
+            raise UnknownNameError("integration method", method, SUPPORTED_METHODS)
+        if n_steps != "auto":
+            _positive_int("n_steps", n_steps, ' (or "auto" for adaptive steps)')
+        if internal_batch_size is not None:
+            _positive_int("internal_batch_size", internal_batch_size, " (or None)")
+        if not isinstance(tolerance, (int, float)) or isinstance(tolerance, bool) or not 0 < tolerance < 1:
+            raise InputError(f"tolerance must be a number between 0 and 1 (a relative completeness error), got {tolerance!r}")
+        if not isinstance(max_steps, int) or isinstance(max_steps, bool) or max_steps < FIRST_STEPS:
+            raise InputError(f"max_steps must be an integer of at least {FIRST_STEPS} (the first round's points), got {max_steps!r}")
+        if memory_budget is not None:
+            _positive_int("memory_budget", memory_budget, " (bytes, or None)")
+        if autocast is not None and autocast not in AUTOCAST:
+            raise UnknownNameError("autocast", autocast, [*AUTOCAST, None])
+        self.n_steps, self.method, self.internal_batch_size = n_steps, method, internal_batch_size
+        self.tolerance, self.max_steps = float(tolerance), max_steps
+        self.memory_budget, self.autocast = memory_budget, autocast
+
+    def settings(self) -> dict[str, Any]:
+        """The options in force; ``tolerance`` and ``max_steps`` only with ``n_steps="auto"``."""
+        settings = super().settings()
+        if self.n_steps != "auto":
+            for key in ADAPTIVE_OPTIONS:
+                del settings[key]
+        return settings
+
+    def precision(self, device: torch.device) -> ContextManager[object] | None:
+        """The autocast context the path runs under, if asked for."""
+        return None if self.autocast is None else torch.autocast(device.type, dtype=AUTOCAST[self.autocast])
+
+    def needs_baseline_scores(self) -> bool:
+        """Adaptive steps take f(baseline) from their first points (α = 0), unless those run under autocast."""
+        return self.n_steps != "auto" or self.autocast is not None
+
+    def integrate(self, problem: Problem, point: Point, ends: Endpoints) -> Attributions:
+        device = ends.end.device
+        chunking = Chunking(self.internal_batch_size, self.memory_budget or default_memory_budget(device))
+        if self.n_steps == "auto":
+            return adaptive_attributions(point, problem, ends, self.tolerance, self.max_steps, chunking, self.precision(device))
+        alphas, weights = integration_steps(self.method, self.n_steps)
+        values = path_attributions(point, problem, ends.end, ends.start, alphas, weights, chunking, self.precision(device))
+        return Attributions.bounded(values, ends)

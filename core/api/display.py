@@ -1,0 +1,38 @@
+"""``display``: explanations drawn by the html renderer, shown inline when running under IPython (Jupyter)."""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any, Sequence
+
+from attrix.errors import InputTypeError
+from attrix.contracts.explanation import Explanation
+from attrix.host.registry import create
+
+
+def display(explanations: Explanation | Sequence[Explanation], **html_options: Any) -> str | None:
+    """Show ``explanations`` (one or a list) in the running IPython shell; outside IPython, return their HTML.
+
+    ``html_options`` are the html renderer's (``title``, ``index``, ``page_size``); unknown ones are an error.
+    """
+    items = [explanations] if isinstance(explanations, Explanation) else explanations
+    if not isinstance(items, (list, tuple)) or not all(isinstance(item, Explanation) for item in items):
+        raise InputTypeError(
+            f"display takes an Explanation or a list of them, got {type(explanations).__name__} {explanations!r:.80}"
+        )
+    html = create("renderer", "html", **{"title": "", **html_options}).fragment(items)
+    shell = _ipython()
+    if shell is None:
+        return html
+    ipython_display = importlib.import_module("IPython.display")
+    ipython_display.display(ipython_display.HTML(html))
+    return None
+
+
+def _ipython() -> Any:
+    """The running IPython shell, or None when IPython is not installed or not running."""
+    try:
+        ipython = importlib.import_module("IPython")
+    except ImportError:
+        return None
+    return ipython.get_ipython()

@@ -1,0 +1,314 @@
+"""What the web demo (``attrix app``) does, free of Streamlit: models, choices, inputs, explaining, downloads, errors."""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import time
+from dataclasses import dataclass, field
+from functools import cached_property
+from io import BytesIO
+from pathlib import Path
+from typing import Any, Callable
+
+from PIL import Image, UnidentifiedImageError
+from transformers import PreTrainedModel
+
+from attrix.errors import AttrixError, InputError
+from attrix.api.explainer import Explainer
+from attrix.contracts.explanation import Explanation
+from attrix.api.loading import architecture_of, choose_task, load_config, load_model, load_processor
+from attrix.contracts.options import options_of
+from attrix.plugins.image import ImageClassification
+from attrix.plugins.pairwise import PairwiseClassification
+from attrix.plugins.qa import ENDS, QuestionAnswering
+from attrix.plugins.zero_shot import ZeroShotClassification, parse_labels
+from attrix.host.registry import create, get_registry
+from attrix.contracts.targets import Target
+from attrix.text.encoding import check_text
+
+PAGE = Path(__file__).with_name("page.py")
+"""The Streamlit script ``attrix app`` serves."""
+MODEL_ENV_VAR = "ATTRIX_APP_MODEL"
+"""The model preselected in the page; the embedded default model when unset."""
+PREDICTED, ALL = "predicted", "all"
+TOP_K = 10
+"""Words per target in the bar chart."""
+AUTO = "auto"
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class InputField:
+    """One input widget: the key it fills, its label, ``"line"``, ``"area"`` or ``"image"``, and an example value."""
+
+    name: str
+    label: str
+    kind: str
+    example: str = ""
+
+
+INPUT_FIELDS: dict[str, tuple[InputField, ...]] = {
+    "text": (InputField("text", "Text", "area", "I love this movie, it is wonderful"),),
+    "pair": (
+        InputField("text", "Text", "area", "A man is playing a guitar."),
+        InputField("text_pair", "Text pair", "area", "Someone plays music."),
+    ),
+    "question": (
+        InputField("question", "Question", "line", "Where does Anna live?"),
+        InputField("context", "Context", "area", "Anna lives in Berlin and works in Paris."),
+    ),
+    "zero_shot": (
+        InputField("text", "Text", "area", "The team won the final in the last minute."),
+        InputField("candidate_labels", "Candidate labels, comma-separated", "line", "sports, politics, music"),
+    ),
+    "image": (InputField("image", "Image", "image"),),
+}
+FORMS: tuple[tuple[type, str], ...] = (
+    (PairwiseClassification, "pair"),
+    (QuestionAnswering, "question"),
+    (ZeroShotClassification, "zero_shot"),
+    (ImageClassification, "image"),
+)
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    """What a model's config says: its architecture, its labels, every task and the one proposed for its head."""
+
+    name: str
+    architecture: str
+    labels: tuple[str, ...]
+    tasks: tuple[str, ...]
+    fitting: tuple[str, ...]
+    proposed: str
+
+
+@dataclass(frozen=True)
+class LoadedModel:
+    """A model loaded with the head a task needs, its tokenizer or processor, and a lock: one explanation at a time."""
+
+    name: str
+    task: str
+    model: PreTrainedModel
+    processor: Any
+    lock: threading.Lock = field(default_factory=threading.Lock, compare=False)
+
+
+@dataclass(frozen=True)
+class OptionField:
+    """A backend option the page offers: its name, default, and whether ``"auto"`` is also accepted."""
+
+    name: str
+    default: bool | int | float | str
+    auto: bool = False
+
+
+@dataclass(frozen=True)
+class Request:
+    """Everything one explanation depends on, comparable so that an unchanged page is not explained twice."""
+
+    model: str
+    task: str
+    backend: str
+    options: tuple[tuple[str, Any], ...]
+    inputs: tuple[tuple[str, Any], ...]
+    target: str
+
+
+@dataclass(frozen=True)
+class Download:
+    """A file offered for download."""
+
+    label: str
+    data: str | bytes
+    file_name: str
+    mime: str
+
+
+@dataclass
+class Result:
+    """One explanation and the seconds it took, with what the page shows of it."""
+
+    explanation: Explanation
+    seconds: float
+
+    @property
+    def delta(self) -> float:
+        """The largest convergence delta, in absolute value, over the explained targets."""
+        return max((abs(target.delta) for target in self.explanation.targets), default=0.0)
+
+    @cached_property
+    def html(self) -> str:
+        """The explanation drawn by the ``html`` renderer."""
+        return create("renderer", "html", title="attrix explanation", index=False).render([self.explanation])
+
+    @cached_property
+    def figure(self) -> bytes:
+        """The ``png`` renderer's top-k bar chart; for an image, its attributions (over the image when it carries it)."""
+        if not any(target.array is not None for target in self.explanation.targets):
+            return create("renderer", "png", figure="bars", top_k=TOP_K).render([self.explanation])
+        method = "overlay" if "image" in self.explanation.details else "heatmap"
+        return create("renderer", "png", figure="image", method=method).render([self.explanation])
+
+    def downloads(self) -> list[Download]:
+        """The explanation as HTML, JSON and PNG (the figure shown)."""
+        return [
+            Download("HTML", self.html, "explanation.html", "text/html"),
+            Download("JSON", create("renderer", "json").render([self.explanation]), "explanation.json", "application/json"),
+            Download("PNG", self.figure, "explanation.png", "image/png"),
+        ]
+
+
+def initial_model() -> str:
+    """The model the page starts with: ``$ATTRIX_APP_MODEL``, else the embedded default sentiment model."""
+    from attrix.api.default_model import default_model_dir
+
+    return os.environ.get(MODEL_ENV_VAR) or str(default_model_dir())
+
+
+def describe(name: str) -> ModelInfo:
+    """What the config at ``name`` (a directory or Hub id) says; a ``ModelLoadError`` when there is none."""
+    name = name.strip()
+    if not name:
+        raise InputError("no model given: enter a local model directory or a Hub id")
+    config = load_config(name)
+    architecture = architecture_of(config)
+    entries = get_registry().entries["task"]
+    fitting = tuple(entry.name for entry in entries.values() if entry.obj.accepts(architecture, config))
+    try:
+        proposed = choose_task("auto", architecture, config).name
+    except AttrixError:
+        proposed = (fitting or tuple(entries))[0]
+    labels = tuple(config.id2label[index] for index in sorted(config.id2label or {}))
+    return ModelInfo(name, architecture, labels, tuple(entries), fitting, proposed)
+
+
+def load(name: str, task: str) -> LoadedModel:
+    """The model at ``name`` with ``task``'s head; a ``TaskMismatchError`` before loading when the head does not fit."""
+    config = load_config(name)
+    entry = choose_task(task, architecture_of(config), config)
+    return LoadedModel(name, entry.name, load_model(name, entry), load_processor(name))
+
+
+def default_backend(task: str) -> str:
+    """The backend ``task`` uses when none is named."""
+    return get_registry().get("task", task).obj.default_backend
+
+
+def backends() -> list[str]:
+    """Every registered backend, third-party ones included, by name."""
+    return sorted(get_registry().entries["backend"])
+
+
+def option_fields(backend: str) -> list[OptionField]:
+    """The backend's options the page can edit: those whose default is a bool, number or string."""
+    return [
+        OptionField(name, parameter.default, auto=_accepts_auto(backend, name, parameter.default))
+        for name, parameter in options_of(get_registry().get("backend", backend).obj).items()
+        if isinstance(parameter.default, (bool, int, float, str))
+    ]
+
+
+def _accepts_auto(backend: str, option: str, default: Any) -> bool:
+    """Whether a numeric ``option`` may also be ``AUTO`` (e.g. ``n_steps="auto"``): the backend accepts it."""
+    if isinstance(default, bool) or not isinstance(default, (int, float)):
+        return False
+    try:
+        create("backend", backend, **{option: AUTO})
+    except (AttrixError, TypeError, ValueError):
+        return False
+    return True
+
+
+def unused_options(backend: str, fields: list[OptionField], values: dict[str, Any]) -> set[str]:
+    """The options the backend, built with ``values`` (the rest at their defaults), keeps but does not use: those
+    its ``settings()`` leaves out (``tolerance`` and ``max_steps`` when ``n_steps`` is fixed). None when it cannot
+    be built with them (its error shows when explaining)."""
+    known = {field.name: values.get(field.name, field.default) for field in fields}
+    try:
+        instance = create("backend", backend, **dict(changed_options(fields, known)))
+    except (AttrixError, TypeError, ValueError):
+        return set()
+    return set(vars(instance)) - set(instance.settings())
+
+
+def changed_options(fields: list[OptionField], values: dict[str, Any]) -> tuple[tuple[str, Any], ...]:
+    """The options set away from their defaults, as passed to the backend."""
+    return tuple(
+        (field.name, values[field.name]) for field in fields if field.name in values and values[field.name] != field.default
+    )
+
+
+def input_form(task: str) -> str:
+    """Which inputs ``task`` takes: ``"text"``, ``"pair"``, ``"question"``, ``"zero_shot"`` or ``"image"``."""
+    cls = get_registry().get("task", task).obj
+    return next((form for base, form in FORMS if issubclass(cls, base)), "text")
+
+
+def target_choices(info: ModelInfo, task: str, inputs: dict[str, Any]) -> list[str]:
+    """``predicted``, ``all``, then what can be explained: the labels, the candidate labels, or a QA answer's ends."""
+    form = input_form(task)
+    if form == "question":
+        labels: tuple[str, ...] = tuple(ENDS.values())
+    elif form == "zero_shot":
+        try:
+            labels = parse_labels(inputs.get("candidate_labels", ""))
+        except InputError:
+            labels = ()
+    else:
+        labels = info.labels
+    return [PREDICTED, ALL, *labels]
+
+
+def target_of(choice: str) -> Target:
+    """The ``target`` a choice of the target menu names: None for the prediction."""
+    return None if choice == PREDICTED else choice
+
+
+def make_input(form: str, values: dict[str, Any]) -> Any:
+    """The task input the page's fields describe, each text checked to be non-empty; the task checks it further."""
+    if form == "image":
+        return read_image(values["image"])
+    texts = {name: check_text(value, name) for name, value in values.items()}
+    if form == "pair":
+        return texts["text"], texts["text_pair"]
+    if form == "question":
+        return {"question": texts["question"], "context": texts["context"]}
+    if form == "zero_shot":
+        return {"text": texts["text"], "candidate_labels": texts["candidate_labels"]}
+    return texts["text"]
+
+
+def read_image(data: bytes | None) -> Image.Image:
+    """An uploaded file as an image; a clear error when there is none or it is no image."""
+    if data is None:
+        raise InputError("no image uploaded: upload a PNG, JPEG, GIF, BMP or WebP image to explain")
+    try:
+        image = Image.open(BytesIO(data))
+        image.load()
+    except (UnidentifiedImageError, OSError) as error:
+        raise InputError(f"the uploaded file is not an image that can be read: {error}") from None
+    return image
+
+
+def explain(request: Request, loader: Callable[[str, str], LoadedModel] = load) -> Result:
+    """The explanation ``request`` asks for, its model from ``loader`` (the page passes a cached one), timed."""
+    item = make_input(input_form(request.task), dict(request.inputs))
+    loaded = loader(request.model, request.task)
+    with loaded.lock:
+        options = dict(request.options)
+        explainer = Explainer(loaded.model, loaded.processor, task=request.task, backend=request.backend, **options)
+        start = time.perf_counter()
+        explanation = explainer(item, target=target_of(request.target))
+        return Result(explanation, time.perf_counter() - start)
+
+
+def error_message(error: Exception) -> str:
+    """The message the page shows for ``error``; an unexpected one is also logged with its traceback."""
+    if isinstance(error, AttrixError):
+        return str(error)
+    logger.error("the attrix app failed unexpectedly", exc_info=error)
+    return f"unexpected error ({type(error).__name__}): {error}"

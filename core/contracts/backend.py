@@ -1,0 +1,61 @@
+"""The base class of attribution backends and what they return."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from typing import Any, ClassVar, Sequence
+
+import torch
+
+from attrix.integration.path import convergence_delta
+from attrix.integration.points import Endpoints, Point, endpoint_scores
+from attrix.contracts.problem import Problem
+
+
+@dataclass
+class Attributions:
+    """Raw attributions of a problem, ``[batch, n_targets, ...]``, with the scores that bound them."""
+
+    values: torch.Tensor
+    scores: torch.Tensor
+    baseline_scores: torch.Tensor
+    delta: torch.Tensor
+    steps: torch.Tensor | None = None
+    """The integration steps each target took, ``[batch, n_targets]``, when the backend chose them (``n_steps="auto"``)."""
+
+    @classmethod
+    def measured(
+        cls, values: torch.Tensor, point: Point, problem: Problem, end: torch.Tensor, start: torch.Tensor
+    ) -> "Attributions":
+        """Attributions with f(x), f(baseline) and the convergence delta measured at ``point``."""
+        return cls.bounded(values, Endpoints(end, start, *endpoint_scores(point, problem, end, start)))
+
+    @classmethod
+    def bounded(cls, values: torch.Tensor, ends: Endpoints, steps: torch.Tensor | None = None) -> "Attributions":
+        """Attributions with the scores ``ends`` already holds, and their convergence delta."""
+        values = values.detach()
+        return cls(values, ends.scores, ends.baseline_scores, convergence_delta(values, ends.scores, ends.baseline_scores), steps)
+
+    def settings_of(self, rows: Sequence[int]) -> dict[str, Any]:
+        """What an explanation made of problem rows ``rows`` records beside the options: the steps its targets took."""
+        if self.steps is None or not rows:
+            return {}
+        return {"steps_used": int(self.steps[list(rows)].max())}
+
+
+class Backend(ABC):
+    """An attribution method: turns a ``Problem`` into ``Attributions`` for all its targets at once.
+
+    Options are keyword-only constructor arguments; ``settings()`` reports them.
+    """
+
+    name: ClassVar[str]
+
+    def settings(self) -> dict[str, Any]:
+        """The options this backend runs with, recorded in every explanation."""
+        return dict(vars(self))
+
+    @abstractmethod
+    def attribute(self, problem: Problem) -> Attributions:
+        """Attributions for every target of ``problem``."""

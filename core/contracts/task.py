@@ -1,0 +1,77 @@
+"""The base class of task adapters."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+from transformers import PretrainedConfig, PreTrainedModel
+
+from attrix.contracts.backend import Attributions
+from attrix.contracts.explanation import Explanation
+from attrix.contracts.options import options_of
+from attrix.contracts.problem import Problem
+from attrix.contracts.targets import Target
+
+
+@dataclass
+class Prepared:
+    """A batch turned into a ``Problem``, with what the task needs to read the result back."""
+
+    problem: Problem
+    context: Any
+
+
+class Task(ABC):
+    """A task adapter: raw inputs to a ``Problem``, attributions back to ``Explanation`` objects.
+
+    Options are keyword-only constructor arguments after ``model`` and ``processor``.
+    """
+
+    name: ClassVar[str]
+    heads: ClassVar[tuple[str, ...]] = ()
+    """Model class-name endings this task explains, e.g. ``"ForSequenceClassification"``."""
+    auto_model: ClassVar[Any] = None
+    """The ``transformers`` auto class that loads a checkpoint for this task."""
+    default_backend: ClassVar[str] = "layer_ig"
+    """The backend used when the user names none."""
+
+    def __init__(self, model: PreTrainedModel, processor: Any) -> None:
+        self.model = model.eval()
+        self.processor = processor
+
+    @classmethod
+    def accepts(cls, architecture: str, config: PretrainedConfig) -> bool:
+        """Whether a model of class ``architecture`` with ``config`` fits this task."""
+        return architecture.endswith(cls.heads)
+
+    @classmethod
+    def auto_fits(cls, architecture: str, config: PretrainedConfig) -> bool:
+        """Whether ``task="auto"`` should pick this task for such a model; tasks needing special inputs say no."""
+        return cls.accepts(architecture, config)
+
+    def settings(self) -> dict[str, Any]:
+        """The task options in force, recorded in every explanation."""
+        return {name: getattr(self, name) for name in options_of(type(self))}
+
+    @property
+    def model_name(self) -> str:
+        """The model's name or path, as recorded in explanations."""
+        return getattr(self.model.config, "_name_or_path", "") or type(self.model).__name__
+
+    def check(self, item: Any) -> Any:
+        """``item`` if this task can explain it; otherwise a clear error."""
+        return item
+
+    def length(self, item: Any) -> int:
+        """A cheap size of ``item``, used to batch inputs of similar length together."""
+        return 0
+
+    @abstractmethod
+    def prepare(self, items: list[Any], target: Target) -> Prepared:
+        """A batch of checked inputs as a problem whose targets are what ``target`` names."""
+
+    @abstractmethod
+    def explanations(self, prepared: Prepared, attributions: Attributions, method: str, settings: dict[str, Any]) -> list[Explanation]:
+        """One explanation per input of the batch."""

@@ -1,0 +1,247 @@
+"""Experiments from YAML configs: the schema of ``Experiment``, its shorthands, ``--set`` overrides and the plugins' checks.
+
+Validating reads no weights and never the network: a model's ``config.json`` comes from its local directory or
+the Hub cache; for a Hub model that is not cached, whether its head fits the task is left to the run (a
+``ConfigWarning`` says so).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib.util
+import typing
+import warnings
+from pathlib import Path
+from typing import Any, Mapping, Sequence
+
+import torch
+
+from attrix.experiments.inputs import check_inputs
+from attrix.host.hints import conforms, describe
+from attrix.experiments.located_yaml import ConfigError, KeyPath, Located, read_yaml
+from attrix.errors import TaskMismatchError, UnknownNameError
+from attrix.experiments.schema import Component, EngineSpec, Experiment
+from attrix.api.loading import architecture_of, choose_task
+from attrix.experiments.model_config import ModelConfigError, offline_config
+from attrix.contracts.options import options_of
+from attrix.host.option_checks import OptionError, check_options
+from attrix.runs import ray_executor as ray_engine
+from attrix.host.registry import Entry, Kind, get_registry
+
+__all__ = ["ConfigError", "ConfigWarning", "OptionError", "load_experiment", "parse_experiment"]
+
+SHORTHANDS = {"model": "path", "task": "name", "backend": "name", "engine": "name"}
+"""``model: PATH`` stands for ``model: {path: PATH}``, ``task: NAME`` for ``task: {name: NAME}``, and so on."""
+ALLOWED = {("targets",): "predicted, all, a label name or index, or a list of label names and indices"}
+"""What a key allows, where its type hint says it less clearly."""
+PACKAGES = {("output", "format", "parquet"): ("pyarrow", "parquet"), ("engine", "name", "ray"): ("ray", "ray")}
+"""Values that need an optional package: the module to find and the attrix extra that installs it."""
+
+
+class ConfigWarning(UserWarning):
+    """Something a valid config leaves to the run to check."""
+
+
+def load_experiment(path: str | Path, overrides: Sequence[str] = ()) -> Experiment:
+    """The experiment the YAML file at ``path`` describes, with ``overrides`` (``key.path=value``) applied first."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        raise ConfigError(f"cannot read the config {str(path)!r}: {error}", "", str(path)) from None
+    return parse_experiment(text, str(path), overrides, directory=path.parent)
+
+
+def parse_experiment(
+    text: str, source: str = "<string>", overrides: Sequence[str] = (), *, directory: str | Path | None = None
+) -> Experiment:
+    """The experiment the YAML ``text`` describes, resolved: the task and backend named, their options checked.
+
+    ``source`` names the text in errors; relative paths in it are read from ``directory`` (default: the current one).
+    """
+    located = read_yaml(text, source)
+    located.data = expand_shorthands(located.data)
+    for assignment in overrides:
+        located.override(assignment)
+        located.data = expand_shorthands(located.data)
+    experiment = build(Experiment, located.data, (), located)
+    return resolve(experiment, located, Path.cwd() if directory is None else Path(directory))
+
+
+def expand_shorthands(data: dict[str, Any]) -> dict[str, Any]:
+    """``data`` with ``model: PATH``, ``task: NAME``, ``inputs: [...]``, ``inputs: FILE`` and the like spelled out."""
+    expanded = dict(data)
+    for key, inner in SHORTHANDS.items():
+        if isinstance(data.get(key), str):
+            expanded[key] = {inner: data[key]}
+    if isinstance(data.get("renderers"), list):
+        expanded["renderers"] = [{"name": one} if isinstance(one, str) else one for one in data["renderers"]]
+    inputs = data.get("inputs")
+    if isinstance(inputs, (list, str)):
+        expanded["inputs"] = {"items" if isinstance(inputs, list) else "path": inputs}
+    return expanded
+
+
+def build(cls: type, data: Any, path: KeyPath, located: Located) -> Any:
+    """The dataclass ``cls`` from the mapping ``data``, each value checked against its field's type; null keeps a default."""
+    hints = typing.get_type_hints(cls)
+    if data is None:
+        return cls()
+    if not isinstance(data, dict):
+        raise located.bad_value(path, data, f"a mapping with the keys {', '.join(hints)}", "is not a mapping")
+    values = {}
+    for key, value in data.items():
+        if key not in hints:
+            raise located.unknown_key(path + (key,), hints)
+        if value is not None or conforms(None, hints[key]):
+            values[key] = _field_value(hints[key], value, path + (key,), located)
+    return cls(**values)
+
+
+def _field_value(hint: Any, value: Any, path: KeyPath, located: Located) -> Any:
+    if dataclasses.is_dataclass(hint):
+        return build(hint, value, path, located)
+    args = typing.get_args(hint)
+    if typing.get_origin(hint) is tuple and dataclasses.is_dataclass(args[0]):
+        if not isinstance(value, list):
+            raise located.bad_value(path, value, f"a list, each item a name or a mapping with the keys {', '.join(typing.get_type_hints(args[0]))}")
+        return tuple(build(args[0], item, path + (index,), located) for index, item in enumerate(value))
+    if not conforms(value, hint):
+        raise located.bad_value(path, value, ALLOWED.get(path, describe(hint)))
+    is_tuple = any(typing.get_origin(one) is tuple for one in (hint, *args))
+    return tuple(value) if is_tuple and isinstance(value, list) else value
+
+
+def resolve(experiment: Experiment, located: Located, directory: Path) -> Experiment:
+    """``experiment`` checked beyond types, with its task and backend named and each option where it belongs."""
+    _check_scalars(experiment, located)
+    _check_engine(experiment.engine, located)
+    task = _task(experiment, located)
+    backend = _entry("backend", experiment.backend.name or task.obj.default_backend, ("backend", "name"), located)
+    task_options, backend_options = _route_options(experiment, task, backend, located)
+    renderers = tuple(_renderer(renderer, index, located) for index, renderer in enumerate(experiment.renderers))
+    inputs = check_inputs(experiment.inputs, located, directory, task)
+    return dataclasses.replace(
+        experiment,
+        task=Component(task.name, task_options),
+        backend=Component(backend.name, backend_options),
+        renderers=renderers,
+        inputs=inputs,
+    )
+
+
+def _check_scalars(experiment: Experiment, located: Located) -> None:
+    """The checks of single values: positive sizes, a device torch knows, optional packages installed."""
+    if experiment.batch_size < 1:
+        raise located.bad_value(("batch_size",), experiment.batch_size, "an integer >= 1")
+    if not experiment.model.path:
+        raise located.bad_value(("model", "path"), "", "a model directory, a Hub id, or 'default' for the embedded model")
+    try:
+        torch.device(experiment.model.device)
+    except (RuntimeError, ValueError):
+        raise located.bad_value(("model", "device"), experiment.model.device, "cpu, cuda, cuda:N, mps, or another torch device") from None
+    if experiment.targets == []:
+        raise located.bad_value(("targets",), [], ALLOWED[("targets",)])
+    for (section, key, value), (module, extra) in PACKAGES.items():
+        if getattr(getattr(experiment, section), key) == value and importlib.util.find_spec(module) is None:
+            raise located.bad_value((section, key), value, f"what is installed; {value} needs {module}: pip install attrix[{extra}]", "is not installed")
+
+
+def _check_engine(engine: EngineSpec, located: Located) -> None:
+    """The Ray engine's options, checked at the keys that set them; the local engine reads none (a config may keep them)."""
+    if engine.name != "ray":
+        return
+    path = ("engine", "options")
+    try:
+        ray_engine.check_options(engine.options)
+    except UnknownNameError as error:
+        raise located.unknown_key(path + (error.name,), ray_engine.OPTIONS, ": not an option of engine 'ray'") from None
+    except OptionError as error:
+        raise located.bad_value(path + (error.option,), engine.options[error.option], error.allowed, "is not allowed by engine 'ray'") from None
+
+
+def _entry(kind: Kind, name: str | None, path: KeyPath, located: Located) -> Entry:
+    """The registered ``kind`` called ``name``; an error listing the registered names if there is none."""
+    entries = get_registry().entries[kind]
+    if name not in entries:
+        raise located.unknown_name(path, name, entries, f"a registered {kind}")
+    return entries[name]
+
+
+def _task(experiment: Experiment, located: Located) -> Entry:
+    """The task the config names, or for ``auto`` the one the model's head calls for; checked against the head."""
+    name, path = experiment.task.name or "auto", ("task", "name")
+    if name != "auto":
+        _entry("task", name, path, located)
+    try:
+        config = offline_config(experiment.model)
+    except ModelConfigError as error:
+        raise located.error(("model", "path"), str(error)) from None
+    if config is None:
+        model = experiment.model.path
+        if name == "auto":
+            tasks = ", ".join(sorted(get_registry().entries["task"]))
+            raise located.bad_value(
+                path, name, f"a task name: {tasks}",
+                f"needs the model's config.json, and {model!r} is neither a local directory nor in the Hub cache "
+                f"(validating never downloads)",
+            )
+        warnings.warn(f"{model!r} is not in the Hub cache: whether its head fits task {name!r} is checked when it runs", ConfigWarning, stacklevel=2)
+        return get_registry().get("task", name)
+    try:
+        return choose_task(name, architecture_of(config), config)
+    except TaskMismatchError as error:
+        raise located.error(path, str(error)) from None
+
+
+def _route_options(experiment: Experiment, task: Entry, backend: Entry, located: Located) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The task's options and the backend's; backend.options may hold the task's too (baseline, embedding), as the Explainer routes them."""
+    task_names, backend_names = options_of(task.obj), options_of(backend.obj)
+    task_options: dict[str, Any] = {}
+    backend_options: dict[str, Any] = {}
+    paths: dict[str, KeyPath] = {}
+    for key, value in experiment.task.options.items():
+        path = ("task", "options", key)
+        if key not in task_names:
+            elsewhere = f"; it is an option of backend {backend.name!r}: put it under backend.options" if key in backend_names else ""
+            raise located.unknown_key(path, task_names, f": not an option of task {task.name!r}{elsewhere}")
+        task_options[key], paths[key] = value, path
+    for key, value in experiment.backend.options.items():
+        path = ("backend", "options", key)
+        if key in backend_names:
+            backend_options[key] = value
+        elif key not in task_names:
+            raise located.unknown_key(path, [*backend_names, *task_names], f": not an option of backend {backend.name!r} nor of task {task.name!r}")
+        elif key in task_options and task_options[key] != value:
+            raise located.bad_value(path, value, f"{task_options[key]!r}, as task.options.{key} has it ({located.where(paths[key])})", "contradicts task.options")
+        else:
+            task_options[key] = value
+        paths[key] = path
+    _check_options(task, task_options, paths, ("task", "options"), located)
+    _check_options(backend, backend_options, paths, ("backend", "options"), located)
+    return task_options, backend_options
+
+
+def _renderer(renderer: Component, index: int, located: Located) -> Component:
+    """``renderer`` with its name and options checked by the registered renderer."""
+    path = ("renderers", index)
+    entry = _entry("renderer", renderer.name, path + ("name",), located)
+    valid = options_of(entry.obj)
+    for key in renderer.options:
+        if key not in valid:
+            raise located.unknown_key(path + ("options", key), valid, f": not an option of renderer {entry.name!r}")
+    _check_options(entry, renderer.options, {key: path + ("options", key) for key in renderer.options}, path + ("options",), located)
+    return renderer
+
+
+def _check_options(entry: Entry, options: Mapping[str, Any], paths: Mapping[str, KeyPath], where: KeyPath, located: Located) -> None:
+    """Let the plugin check its options' types and its own rules, as errors at the keys that set them."""
+    try:
+        check_options(entry.obj, options)
+    except OptionError as error:
+        path = paths.get(error.option, where + (error.option,))
+        if error.option not in options:
+            raise located.error(path, f"is not set, and {entry.kind} {entry.name!r} needs it; allowed: {error.allowed}") from None
+        raise located.bad_value(path, options[error.option], error.allowed, f"is not allowed by {entry.kind} {entry.name!r}") from None
+    except ValueError as error:
+        raise located.error(where, f"{entry.kind} {entry.name!r} refuses these options: {error}") from None

@@ -1,0 +1,160 @@
+"""What the plugins registered: tasks, backends and renderers by name, with where each came from."""
+
+from __future__ import annotations
+
+import functools
+import inspect
+import warnings
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from attrix.contracts.backend import Backend
+from attrix.errors import AttrixError, InputError, InputTypeError, PluginClashError, UnknownNameError
+from attrix.host.manager import PluginManager, PluginWarning, plugin_manager
+from attrix.contracts.options import options_of
+from attrix.host.option_checks import OptionError, check_options
+from attrix.contracts.renderer import Renderer
+from attrix.contracts.task import Task
+
+Kind = Literal["task", "backend", "renderer"]
+HOOKS: dict[Kind, str] = {
+    "task": "register_tasks",
+    "backend": "register_backends",
+    "renderer": "register_renderers",
+}
+BASES: dict[Kind, type] = {"task": Task, "backend": Backend, "renderer": Renderer}
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One registered task, backend or renderer."""
+
+    kind: Kind
+    name: str
+    obj: type
+    plugin: str
+    distribution: str | None
+    version: str | None
+
+    @property
+    def origin(self) -> str:
+        """The plugin and the distribution it came from, for messages."""
+        dist = f"{self.distribution} {self.version}" if self.distribution else "no distribution"
+        return f"plugin {self.plugin!r} ({dist})"
+
+    @property
+    def description(self) -> str:
+        """The first line of the registered class's docstring."""
+        return (inspect.getdoc(self.obj) or "").partition("\n")[0]
+
+    def option_names(self) -> list[str]:
+        """The keyword options the registered class accepts."""
+        return list(options_of(self.obj))
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready description, as ``attrix plugins --json`` prints it."""
+        return {
+            "kind": self.kind,
+            "name": self.name,
+            "plugin": self.plugin,
+            "distribution": self.distribution,
+            "version": self.version,
+            "description": self.description,
+            "options": self.option_names(),
+        }
+
+
+class Registry:
+    """Every registered name of every kind, collected from the plugin manager's hooks."""
+
+    def __init__(self, pm: PluginManager) -> None:
+        self.entries: dict[Kind, dict[str, Entry]] = {kind: {} for kind in HOOKS}
+        for kind, hook_name in HOOKS.items():
+            for impl in getattr(pm.hook, hook_name).get_hookimpls():
+                self._collect(pm, kind, impl)
+
+    def _collect(self, pm: PluginManager, kind: Kind, impl: Any) -> None:
+        """Add what one plugin's hook registers, all of it or, if the hook fails, none of it."""
+        source = pm.source_of(impl.plugin)
+        collected: dict[str, Entry] = {}
+
+        def register(obj: type, name: str | None = None) -> None:
+            base = BASES[kind]
+            if not (isinstance(obj, type) and issubclass(obj, base)):
+                raise TypeError(f"a {kind} must be a subclass of attrix.{base.__name__}, got {obj!r}")
+            name = name or getattr(obj, "name", None)
+            if not isinstance(name, str) or not name:
+                raise TypeError(f"{obj.__name__} needs a name: a class attribute 'name' or register(cls, name=...)")
+            collected[name] = Entry(kind, name, obj, impl.plugin_name, source.name if source else None, source.version if source else None)
+
+        try:
+            impl.function(register)
+        except Exception as error:  # a plugin whose hook fails must not break the others
+            warnings.warn(
+                f"attrix plugin {impl.plugin_name!r} failed in {HOOKS[kind]} and is skipped: "
+                f"{type(error).__name__}: {error}",
+                PluginWarning,
+                stacklevel=4,
+            )
+            return
+        for name, entry in collected.items():
+            existing = self.entries[kind].get(name)
+            if existing is not None:
+                raise PluginClashError(
+                    f"{kind} {name!r} is registered twice: by {existing.origin} and by "
+                    f"{entry.origin}; uninstall one of them"
+                )
+            self.entries[kind][name] = entry
+
+    def get(self, kind: Kind, name: str) -> Entry:
+        """The entry registered as ``name``; an error listing the valid names if there is none."""
+        try:
+            return self.entries[kind][name]
+        except KeyError:
+            raise UnknownNameError(kind, name, self.entries[kind]) from None
+
+    def all(self) -> list[Entry]:
+        """Every entry, grouped by kind, sorted by name."""
+        return [entry for kind in HOOKS for _, entry in sorted(self.entries[kind].items())]
+
+
+def get_registry() -> Registry:
+    """The registry as the plugins currently registered define it, rebuilt only when they change."""
+    pm = plugin_manager()
+    return _registry_for(pm, pm.generation)
+
+
+@functools.lru_cache(maxsize=1)
+def _registry_for(pm: PluginManager, generation: int) -> Registry:
+    return Registry(pm)
+
+
+def create(kind: Kind, name: str, *args: Any, **options: Any) -> Any:
+    """Instantiate the ``kind`` registered as ``name`` with ``options``, checked first as a config's are: their names,
+    their type hints and the plugin's own ``validate_options`` (see ``attrix.host.option_checks``)."""
+    entry = get_registry().get(kind, name)
+    valid = options_of(entry.obj)
+    for key in options:
+        if key not in valid:
+            raise UnknownNameError("option", key, valid, f"for {kind} {name!r}")
+    _check(entry, options)
+    return entry.obj(*args, **options)
+
+
+def _check(entry: Entry, options: dict[str, Any]) -> None:
+    """``check_options``, its refusals as errors naming the option, the value and what is allowed, as a plugin's own do."""
+    where = f"of {entry.kind} {entry.name!r}"
+    try:
+        check_options(entry.obj, options)
+    except OptionError as error:
+        if error.option not in options:
+            raise InputError(f"option {error.option!r} {where} is not set, and it is needed; allowed: {error.allowed}") from None
+        value = options[error.option]
+        if error.choices is not None:
+            raise UnknownNameError(error.option, value, error.choices) from None
+        kind = InputTypeError if isinstance(error, TypeError) else InputError
+        raise kind(f"option {error.option!r} {where} must be {error.allowed}, got {value!r:.80}") from None
+    except AttrixError:
+        raise
+    except ValueError as error:
+        raise InputError(f"{entry.kind} {entry.name!r} refuses these options: {error}") from None

@@ -1,0 +1,82 @@
+"""How the path's rows are cut into forward passes: a fixed number at a time, or as many as fit a memory budget."""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Iterator, Sequence
+
+import torch
+
+from attrix.integration.batching import within_allowance
+
+
+@contextmanager
+def saved_bytes(rows: int) -> Iterator[list[int]]:
+    """Count the bytes autograd keeps for the backward pass in the block, over tensors with one entry per row."""
+    total = [0]
+
+    def pack(tensor: torch.Tensor) -> torch.Tensor:
+        if tensor.dim() and tensor.shape[0] == rows:
+            total[0] += tensor.numel() * tensor.element_size()
+        return tensor
+
+    with torch.autograd.graph.saved_tensors_hooks(pack, lambda tensor: tensor):
+        yield total
+
+
+@dataclass
+class Chunking:
+    """Rows per forward pass: ``internal_batch_size`` at a time, as captum chunks them; without it, as many as fit
+    ``memory_budget`` bytes of what autograd keeps for the backward pass (measured on a first pass of one item, and
+    remembered for the later calls on the same inputs); without either, everything at once."""
+
+    internal_batch_size: int | None = None
+    memory_budget: int | None = None
+    row_bytes: int | None = field(default=None, init=False)
+    """Bytes a row keeps for the backward pass, once measured."""
+
+    def chunks(self, count: int, rows_per_item: int = 1, work: Sequence[int] | None = None) -> Iterator[tuple[slice, list[int] | None]]:
+        """Slices of ``count`` items of ``rows_per_item`` rows each, each with a list for the bytes its pass keeps
+        (``saved_bytes``) when it is the one that measures them, else None.
+
+        ``work`` gives each item's backward passes, in descending order: every pass runs through all the rows of a
+        slice, so a slice also ends where its idle rows would exceed the padding allowance (attrix.integration.batching).
+        """
+        first = 0
+        while first < count:
+            kept = [0] if self.row_bytes is None and self.internal_batch_size is None and self.memory_budget else None
+            size = min(count - first, 1 if kept is not None else self._items(count, rows_per_item))
+            if work is not None:
+                size = _busy_prefix(work[first:first + size])
+            yield slice(first, first + size), kept
+            first += size
+            if kept is not None:
+                self.row_bytes = max(1, kept[0] // rows_per_item)
+
+    def _items(self, count: int, rows_per_item: int) -> int:
+        if self.internal_batch_size is not None:
+            return max(1, self.internal_batch_size // rows_per_item)
+        if self.row_bytes is not None and self.memory_budget:
+            return max(1, self.memory_budget // (self.row_bytes * rows_per_item))
+        return count
+
+
+def _busy_prefix(work: Sequence[int]) -> int:
+    """The length of the longest prefix of ``work`` (descending) whose idle share stays within the allowance."""
+    size, total = 1, work[0]
+    while size < len(work) and within_allowance(size + 1, work[0], total + work[size]):
+        total += work[size]
+        size += 1
+    return size
+
+
+@contextmanager
+def counted(rows: int, kept: list[int] | None) -> Iterator[None]:
+    """Add the bytes the block keeps for the backward pass (``saved_bytes``) to ``kept``, if given."""
+    if kept is None:
+        yield
+        return
+    with saved_bytes(rows) as total:
+        yield
+    kept[0] += total[0]

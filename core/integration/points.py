@@ -1,0 +1,152 @@
+"""Where in the model attributions are taken: a layer's output, or the model's continuous input."""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Callable, Iterator, Protocol
+
+import torch
+from torch import nn
+
+from attrix.errors import AttrixError
+from attrix.contracts.problem import Inputs, Problem, concat_inputs, repeat_inputs
+
+
+@dataclass(frozen=True)
+class Endpoints:
+    """A point's value at the inputs (``end``) and at the baselines (``start``), and the explained scores at each
+    (``baseline_scores`` is None where adaptive steps take them from their first points)."""
+
+    end: torch.Tensor
+    start: torch.Tensor
+    scores: torch.Tensor
+    baseline_scores: torch.Tensor | None
+
+
+class Point(Protocol):
+    """A place attributions are taken: its values at input and baseline, and a forward through it."""
+
+    def values(self, problem: Problem) -> tuple[torch.Tensor, torch.Tensor]:
+        """The point's value at the inputs and at the baselines, each ``[batch, ...]``."""
+
+    def run(self, problem: Problem, inputs: Inputs, value: torch.Tensor) -> torch.Tensor:
+        """The forward outputs for ``inputs`` with the point's value set to ``value``."""
+
+
+def _single_tensor(layer: nn.Module, output: object) -> torch.Tensor:
+    if not isinstance(output, torch.Tensor):
+        raise AttrixError(
+            f"cannot attribute at {type(layer).__name__}: its output is a "
+            f"{type(output).__name__}, not a single tensor; choose another layer"
+        )
+    return output
+
+
+@contextmanager
+def captured_output(layer: nn.Module, strict: bool = True) -> Iterator[list[torch.Tensor]]:
+    """Collect every output ``layer`` produces while the block runs: one that is not a single tensor is an error
+    if ``strict``, else left out."""
+    seen: list[torch.Tensor] = []
+
+    def record(module: nn.Module, args: object, out: object) -> None:
+        if strict or isinstance(out, torch.Tensor):
+            seen.append(_single_tensor(module, out))
+
+    handle = layer.register_forward_hook(record)
+    try:
+        yield seen
+    finally:
+        handle.remove()
+
+
+@contextmanager
+def replaced_output(layer: nn.Module, value: torch.Tensor) -> Iterator[None]:
+    """Make ``layer`` return ``value`` instead of its own output while the block runs."""
+
+    def replace(module: nn.Module, args: object, out: object) -> torch.Tensor:
+        if _single_tensor(module, out).shape != value.shape:
+            raise AttrixError(
+                f"{type(module).__name__} produced shape {tuple(out.shape)} but the attribution "
+                f"path has shape {tuple(value.shape)}; the model must get batch-sized inputs for it"
+            )
+        return value
+
+    handle = layer.register_forward_hook(replace)
+    try:
+        yield
+    finally:
+        handle.remove()
+
+
+class LayerPoint:
+    """The output of one layer (an embedding layer, usually)."""
+
+    def __init__(self, layer: nn.Module) -> None:
+        self.layer = layer
+
+    def values(self, problem: Problem) -> tuple[torch.Tensor, torch.Tensor]:
+        """The layer at the inputs from the prediction, at the baselines from a forward pass over them (one over
+        both without a prediction); none when the layer is the embedding of the input ids, applied to them directly."""
+        embedding, prediction = problem.embedding, problem.prediction
+        with torch.no_grad():
+            known = None if prediction is None else prediction.layer_output
+            if self.layer is embedding.embed:
+                end = known if known is not None else self.layer(problem.inputs[embedding.source])
+                return end, self.layer(problem.baselines[embedding.source])
+            if known is not None:
+                with captured_output(self.layer) as seen:
+                    problem.forward(**problem.baselines)
+                return known, seen[0]
+            with captured_output(self.layer) as seen:
+                problem.forward(**concat_inputs(problem.inputs, problem.baselines))
+        return seen[0].split(problem.batch_size)
+
+    def run(self, problem: Problem, inputs: Inputs, value: torch.Tensor) -> torch.Tensor:
+        with replaced_output(self.layer, value):
+            return problem.forward(**inputs)
+
+
+class InputPoint:
+    """The model's continuous input: input embeddings for text, pixels for images."""
+
+    def values(self, problem: Problem) -> tuple[torch.Tensor, torch.Tensor]:
+        source, embed = problem.embedding.source, problem.embedding.embed
+        with torch.no_grad():
+            return embed(problem.inputs[source]), embed(problem.baselines[source])
+
+    def run(self, problem: Problem, inputs: Inputs, value: torch.Tensor) -> torch.Tensor:
+        rest = {key: tensor for key, tensor in inputs.items() if key != problem.embedding.source}
+        return problem.forward(**rest, **{problem.embedding.key: value})
+
+    def captum_forward(self, problem: Problem) -> tuple[Callable[..., torch.Tensor], tuple[torch.Tensor, ...]]:
+        """A captum forward function ``f(value, *rest)`` and the ``rest`` to pass as additional arguments."""
+        rest_keys = [key for key in problem.inputs if key != problem.embedding.source]
+
+        def forward(value: torch.Tensor, *rest: torch.Tensor) -> torch.Tensor:
+            return self.run(problem, dict(zip(rest_keys, rest)), value)
+
+        return forward, tuple(problem.inputs[key] for key in rest_keys)
+
+
+def endpoint_scores(
+    point: Point, problem: Problem, end: torch.Tensor, start: torch.Tensor, baseline: bool = True
+) -> tuple[torch.Tensor, torch.Tensor | None]:
+    """The explained scores with the point at ``end`` and at ``start`` (the rest of the inputs as they are), each
+    ``[batch, n_targets]``: f(x) from the task's prediction when the problem carries one, so that only ``start`` is
+    run, else both in one pass; without ``baseline``, no scores at ``start`` (None)."""
+    with torch.no_grad():
+        if problem.prediction is not None:
+            scores = problem.scores(problem.prediction.outputs)
+            return scores, problem.scores(point.run(problem, problem.inputs, start)) if baseline else None
+        if not baseline:
+            return problem.scores(point.run(problem, problem.inputs, end)), None
+        scores = problem.scores(point.run(problem, repeat_inputs(problem.inputs, 2), torch.cat([end, start])), 2)
+    return scores.split(problem.batch_size)
+
+
+def endpoints(point: Point, problem: Problem, baseline: bool = True) -> Endpoints:
+    """The point's values and the explained scores at the inputs and (if ``baseline``) at the baselines, in as
+    few passes as can be."""
+    end, start = point.values(problem)
+    return Endpoints(end, start, *endpoint_scores(point, problem, end, start, baseline))

@@ -1,0 +1,146 @@
+"""A run's inputs as rows with stable ids: inline, or streamed from JSONL, CSV or Parquet, mapped to a task's input form."""
+
+from __future__ import annotations
+
+import csv
+import itertools
+import json
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from attrix.errors import InputError, UnknownNameError
+from attrix.experiments.schema import InputsSpec
+from attrix.runs.extras import require
+
+FORMATS = {".jsonl": "jsonl", ".ndjson": "jsonl", ".csv": "csv", ".parquet": "parquet", ".pq": "parquet"}
+INPUT_NAMES = {"qa": ("question", "context"), "zero_shot": ("text", "candidate_labels"), "image": ("image",)}
+"""The input names of the built-in tasks that do not declare ``input_names`` themselves; other tasks take ``text``."""
+PATH_INPUTS = ("image",)
+"""Input names whose relative paths are read relative to the inputs file."""
+
+RowId = int | str
+
+
+@dataclass(frozen=True)
+class Row:
+    """One input of a run: its id, the input in the task's form, and why it cannot be explained if that is known already."""
+
+    id: RowId
+    input: Any
+    problem: str | None = None
+
+
+def input_names(task: type) -> tuple[str, ...]:
+    """The names of a task's input fields: one name means the input is the bare value, several a dict of them."""
+    return tuple(getattr(task, "input_names", None) or INPUT_NAMES.get(getattr(task, "name", ""), ("text",)))
+
+
+class Dataset:
+    """The rows ``spec`` describes, read lazily; ids are the ``id_field`` values as strings, or the row numbers from 0."""
+
+    def __init__(self, spec: InputsSpec, names: Sequence[str]) -> None:
+        if (spec.items is None) == (spec.path is None):
+            raise InputError("inputs need either items (a list of inputs) or path (a JSONL, CSV or Parquet file), not both or neither")
+        for name in spec.fields:
+            if name not in names:
+                raise UnknownNameError("input name", name, names, "in inputs.fields (it maps the task's input names to columns)")
+        if spec.limit is not None and (not isinstance(spec.limit, int) or spec.limit < 0):
+            raise InputError(f"inputs.limit must be a non-negative integer, got {spec.limit!r}")
+        self.spec = spec
+        self.columns = {name: spec.fields.get(name, name) for name in names}
+        self.path = None if spec.path is None else Path(spec.path)
+        self.format = None if self.path is None else _format_of(self.path, spec.format)
+        if self.path is not None and not self.path.is_file():
+            raise InputError(f"no inputs file at {str(self.path)!r}")
+
+    def __iter__(self) -> Iterator[Row]:
+        return (self._row(number, record) for number, record in self._records())
+
+    def count(self) -> int:
+        """The number of rows, after reading every id once: a missing or repeated id is an error before any work is done."""
+        seen: set[RowId] = set()
+        for number, record in self._records():
+            row_id = self._id(number, record)
+            if row_id in seen:
+                raise InputError(f"row {number} repeats the id {row_id!r} of an earlier row; ids in {self.spec.id_field!r} must be unique")
+            seen.add(row_id)
+        return len(seen)
+
+    def _records(self) -> Iterator[tuple[int, Any]]:
+        records = iter(self.spec.items) if self.path is None else READERS[self.format](self.path)
+        return itertools.islice(enumerate(records), self.spec.limit)
+
+    def _id(self, number: int, record: Any) -> RowId:
+        field = self.spec.id_field
+        if field is None:
+            return number
+        if isinstance(record, UnreadableLine):
+            raise InputError(f"{record.reason}; so it has no id field {field!r}: fix the line, or leave inputs.id_field unset")
+        if not isinstance(record, Mapping) or field not in record:
+            raise InputError(f"row {number} has no id field {field!r}: every row needs one when inputs.id_field is set")
+        return str(record[field])
+
+    def _row(self, number: int, record: Any) -> Row:
+        row_id = self._id(number, record)
+        if isinstance(record, UnreadableLine):
+            return Row(row_id, record.text, record.reason)
+        if not isinstance(record, Mapping):
+            return Row(row_id, record)
+        values = {name: self._value(name, record[column]) for name, column in self.columns.items() if column in record}
+        if not values:
+            wanted = ", ".join(repr(column) for column in self.columns.values())
+            return Row(row_id, dict(record), f"the row has no field {wanted}; its fields are {', '.join(map(str, record))}")
+        if len(self.columns) == 1:
+            return Row(row_id, next(iter(values.values())))
+        return Row(row_id, values)
+
+    def _value(self, name: str, value: Any) -> Any:
+        if name in PATH_INPUTS and isinstance(value, str) and self.path is not None and not Path(value).is_absolute():
+            return str(self.path.parent / value)
+        return value
+
+
+@dataclass(frozen=True)
+class UnreadableLine:
+    """A JSONL line that is not JSON, kept so that it becomes an error row."""
+
+    text: str
+    reason: str
+
+
+def _format_of(path: Path, given: str | None) -> str:
+    if given is not None:
+        if given not in READERS:
+            raise UnknownNameError("inputs format", given, READERS)
+        return given
+    try:
+        return FORMATS[path.suffix.lower()]
+    except KeyError:
+        raise InputError(f"cannot tell the format of {str(path)!r} from its suffix; set inputs.format to one of {', '.join(READERS)}") from None
+
+
+def _jsonl(path: Path) -> Iterator[Any]:
+    with path.open(encoding="utf-8") as lines:
+        for number, line in enumerate(lines, 1):
+            if not line.strip():
+                continue
+            try:
+                yield json.loads(line)
+            except json.JSONDecodeError as error:
+                yield UnreadableLine(line.rstrip("\n"), f"line {number} of {path.name} is not JSON: {error}")
+
+
+def _csv(path: Path) -> Iterator[dict[str, str]]:
+    with path.open(encoding="utf-8", newline="") as lines:
+        yield from csv.DictReader(lines)
+
+
+def _parquet(path: Path) -> Iterator[dict[str, Any]]:
+    parquet = require("pyarrow.parquet", "parquet", "reading Parquet inputs")
+    for batch in parquet.ParquetFile(path).iter_batches(batch_size=1024):
+        yield from batch.to_pylist()
+
+
+READERS = {"jsonl": _jsonl, "csv": _csv, "parquet": _parquet}

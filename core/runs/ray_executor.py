@@ -1,0 +1,83 @@
+"""``engine: ray``: the same rows explained with Ray Data, by an actor pool that loads the model once per actor."""
+
+from __future__ import annotations
+
+import json
+import pickle
+from collections.abc import Iterable, Iterator, Mapping
+from typing import Any
+
+from attrix.host.hints import conforms, describe
+from attrix.runs.dataset import Row
+from attrix.errors import UnknownNameError
+from attrix.experiments.schema import Experiment
+from attrix.runs.extras import require
+from attrix.host.option_checks import OptionError, OptionTypeError
+from attrix.runs.rows import WINDOW_BATCHES, ResultRow, explain_rows
+from attrix.runs.setup import explainer_for, model_location, target_of
+
+OPTIONS: dict[str, Any] = {
+    "address": str | None,
+    "runtime_env": dict[str, Any] | None,
+    "actors": int,
+    "num_cpus": float,
+    "num_gpus": float,
+}
+"""``engine.options`` of the Ray engine and their types: where the cluster is, and the actors and their resources."""
+MINIMUMS = {"actors": 1, "num_cpus": 0, "num_gpus": 0}
+
+
+def check_options(options: Mapping[str, Any]) -> None:
+    """Raise ``UnknownNameError`` for a key the Ray engine does not take, ``OptionError`` for a value it does not allow."""
+    for key, value in options.items():
+        if key not in OPTIONS:
+            raise UnknownNameError("option", key, OPTIONS, "for engine 'ray'")
+        if not conforms(value, OPTIONS[key]):
+            raise OptionTypeError(key, describe(OPTIONS[key]))
+        if key in MINIMUMS and value < MINIMUMS[key]:
+            raise OptionError(key, f"{describe(OPTIONS[key])} >= {MINIMUMS[key]}")
+
+
+class ExplainActor:
+    """One model per actor: explains the rows of each Ray batch into JSON result rows."""
+
+    def __init__(self, experiment: Experiment, device: str) -> None:
+        self.explainer = explainer_for(experiment, model_location(experiment.model), device)
+        self.target = target_of(experiment.targets)
+
+    def __call__(self, batch: dict[str, Any]) -> dict[str, list[str]]:
+        rows = [pickle.loads(item) for item in batch["row"]]
+        return {"result": [json.dumps(result) for results in explain_rows(self.explainer, rows, self.target) for result in results]}
+
+
+class RayExecutor:
+    """Runs an experiment's rows through ``map_batches`` on Ray; the driver writes the result rows as they come back."""
+
+    name = "ray"
+
+    def __init__(self, experiment: Experiment) -> None:
+        self.ray = require("ray", "ray", "engine: ray")
+        options = experiment.engine.options
+        check_options(options)
+        if not self.ray.is_initialized():
+            self.ray.init(address=options.get("address"), runtime_env=options.get("runtime_env"))
+        context = self.ray.data.DataContext.get_current()
+        context.enable_progress_bars = context.print_on_execution_start = False  # attrix draws its own bar
+        gpus = options.get("num_gpus", 1 if self.ray.cluster_resources().get("GPU", 0) else 0)
+        self.device = "cuda" if gpus > 0 and not experiment.model.device.startswith("cuda") else experiment.model.device
+        self.experiment = experiment
+        self.pool = {"concurrency": options.get("actors", 1), "num_cpus": options.get("num_cpus", 1), "num_gpus": gpus}
+
+    def windows(self, rows: Iterator[Row]) -> Iterator[Iterable[list[ResultRow]]]:
+        """The result rows of each block Ray hands back, as one batch."""
+        items = [{"row": pickle.dumps(row)} for row in rows]
+        if not items:
+            return
+        results = self.ray.data.from_items(items).map_batches(
+            ExplainActor,
+            fn_constructor_kwargs={"experiment": self.experiment, "device": self.device},
+            batch_size=WINDOW_BATCHES * self.experiment.batch_size,
+            **self.pool,
+        )
+        for batch in results.iter_batches(batch_size=None, batch_format="numpy"):
+            yield [[json.loads(result) for result in batch["result"]]]

@@ -1,0 +1,142 @@
+"""``run_experiment``: a config's inputs explained into result rows, a manifest, a summary and reports, here or on Ray."""
+
+from __future__ import annotations
+
+import itertools
+import json
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from attrix.runs.dataset import Dataset, Row, input_names
+from attrix.experiments.schema import Experiment
+from attrix.contracts.explanation import Explanation
+from attrix.runs.manifest import Manifest, RunDirectoryError
+from attrix.runs.progress import progress_bar
+from attrix.runs.reports import write_reports
+from attrix.renderers.html_summary import summary_page
+from attrix.runs.rows import WINDOW_BATCHES, ResultRow, explain_rows
+from attrix.runs.outputs import Results, open_results
+from attrix.runs.setup import explainer_for, model_location, target_of, task_class
+from attrix.runs.summary import WordMeans, summary
+
+if TYPE_CHECKING:
+    from attrix.runs.ray_executor import RayExecutor
+
+REPORT_ROWS = 1000
+"""At most this many explanations (the first in the results) go into the reports."""
+SUMMARY = "summary.json"
+SUMMARY_PAGE = "summary.html"
+"""The summary as a page, written when the config has the html renderer."""
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """What a run left in its output directory."""
+
+    directory: Path
+    counts: dict[str, int]
+    reports: list[Path]
+
+
+class LocalExecutor:
+    """Explains in this process, with one ``Explainer``."""
+
+    name = "local"
+
+    def __init__(self, experiment: Experiment, model: str) -> None:
+        self.explainer = explainer_for(experiment, model)
+        self.target = target_of(experiment.targets)
+        self.window = WINDOW_BATCHES * experiment.batch_size
+
+    @property
+    def device(self) -> str:
+        return str(next(self.explainer.model.parameters()).device)
+
+    def windows(self, rows: Iterator[Row]) -> Iterator[Iterable[list[ResultRow]]]:
+        """Each window of rows as the batches of result rows it gives, computed as they are consumed."""
+        while window := list(itertools.islice(rows, self.window)):
+            yield explain_rows(self.explainer, window, self.target)
+
+
+def run_experiment(experiment: Experiment, *, resume: bool = False, show_progress: bool = True) -> RunResult:
+    """Run ``experiment``; with ``resume``, continue the run its output directory holds without redoing its rows."""
+    directory = Path(experiment.output.directory)
+    model = model_location(experiment.model)
+    manifest = _manifest(directory, experiment, model, resume)
+    dataset = Dataset(experiment.inputs, input_names(task_class(experiment, model)))
+    total = dataset.count()
+    executor = _executor(experiment, model)
+    results = open_results(directory, experiment.output.format)
+    done = {row["id"] for row in results.rows()}
+    manifest.begin(executor.name, executor.device)
+    try:
+        with progress_bar(total, len(done), show=show_progress) as advance:
+            for window in executor.windows(row for row in dataset if row.id not in done):
+                results.write(_advancing(window, advance))
+    finally:
+        results.close()
+    counts, words, explanations = _read_back(results)
+    wall_seconds = manifest.finish(counts)
+    document = summary(counts, words, wall_seconds)
+    (directory / SUMMARY).write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
+    reports = write_reports(explanations, experiment.renderers, directory, stem="report") if experiment.renderers else []
+    return RunResult(directory, counts, reports + _summary_page(experiment, document, directory, reports))
+
+
+def _summary_page(experiment: Experiment, document: dict[str, Any], directory: Path, reports: list[Path]) -> list[Path]:
+    """``summary.html``, linking to the reports, when the config has the html renderer (whose title heads it); else nothing."""
+    html = next((renderer for renderer in experiment.renderers if renderer.name == "html"), None)
+    if html is None:
+        return []
+    title = html.options.get("title")
+    page = summary_page(document, [report.name for report in reports], f"{title}: run summary" if title else "run summary")
+    path = directory / SUMMARY_PAGE
+    path.write_text(page, encoding="utf-8")
+    return [path]
+
+
+def _manifest(directory: Path, experiment: Experiment, model: str, resume: bool) -> Manifest:
+    if resume:
+        manifest = Manifest.read(directory)
+        manifest.check_resumable(experiment, model)
+        return manifest
+    if directory.exists() and any(directory.iterdir()):
+        raise RunDirectoryError(
+            f"the output directory {str(directory)!r} is not empty; continue its run with --resume, "
+            f"or choose another output.directory"
+        )
+    return Manifest.create(directory, experiment, model)
+
+
+def _executor(experiment: Experiment, model: str) -> LocalExecutor | RayExecutor:
+    if experiment.engine.name == "ray":
+        from attrix.runs.ray_executor import RayExecutor
+
+        return RayExecutor(experiment)
+    return LocalExecutor(experiment, model)
+
+
+def _advancing(batches: Iterable[list[ResultRow]], advance: Callable[[int], None]) -> Iterator[list[ResultRow]]:
+    for batch in batches:
+        yield batch
+        advance(len(batch))
+
+
+def _read_back(results: Results) -> tuple[dict[str, int], WordMeans, list[Explanation]]:
+    """The row counts, the word means and the first explanations, from the results as written."""
+    counts = {"rows": 0, "explained": 0, "errors": 0, "warnings": 0}
+    words, explanations = WordMeans(), []
+    for row in results.rows():
+        counts["rows"] += 1
+        counts["warnings"] += "warnings" in row
+        if "error" in row:
+            counts["errors"] += 1
+            continue
+        counts["explained"] += 1
+        explanation = Explanation.from_dict(row["explanation"])
+        words.add(explanation)
+        if len(explanations) < REPORT_ROWS:
+            explanations.append(explanation)
+    return counts, words, explanations

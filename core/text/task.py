@@ -1,0 +1,182 @@
+"""``TextTask``: what every text task shares — tokenizer, attributed embedding layer, baseline, words."""
+
+from __future__ import annotations
+
+from abc import abstractmethod
+from contextlib import contextmanager
+from typing import Any, Iterator, Literal, Sequence
+
+import torch
+from transformers import BatchEncoding, PreTrainedModel, PreTrainedTokenizerBase
+
+from attrix.contracts.backend import Attributions
+from attrix.errors import InputError, UnknownNameError
+from attrix.contracts.explanation import TargetAttribution, Word
+from attrix.integration.points import captured_output
+from attrix.contracts.problem import InputEmbedding, Inputs, Prediction, Problem, tensors_to
+from attrix.contracts.task import Task
+from attrix.text.encoding import (
+    EncoderTokens,
+    aggregate,
+    check_fast_tokenizer,
+    check_text,
+    embeddings_module,
+    encode,
+    encoding_through,
+    position_embeddings,
+    token_limit,
+    words_of,
+)
+
+EMBEDDINGS = ("word", "position", "embeddings")
+AGGREGATIONS = ("sum", "mean")
+BASELINE_TOKENS = ("pad", "unk", "mask")
+
+
+class TextTask(Task):
+    """A task over text: options ``embedding`` (the layer ``layer_ig`` attributes at), ``baseline`` and ``word_aggregation``."""
+
+    def __init__(
+        self,
+        model: PreTrainedModel,
+        processor: PreTrainedTokenizerBase,
+        *,
+        embedding: Literal["word", "position", "embeddings"] = "word",
+        baseline: str | int = "pad",
+        word_aggregation: Literal["sum", "mean"] = "sum",
+    ) -> None:
+        super().__init__(model, processor)
+        self.tokenizer = check_fast_tokenizer(processor)
+        self.embedding, self.baseline, self.word_aggregation = embedding, baseline, word_aggregation
+        if word_aggregation not in AGGREGATIONS:
+            raise UnknownNameError("word_aggregation", word_aggregation, AGGREGATIONS)
+        self.layer = self._layer(embedding)
+        self.baseline_id = self._baseline_id(baseline)
+        self.limit = token_limit(model, processor)
+
+    def _layer(self, embedding: str) -> torch.nn.Module:
+        if self.model.config.is_encoder_decoder:
+            if embedding != "word":
+                raise InputError(
+                    f"{type(self.model).__name__} is an encoder–decoder model: it is explained at its encoder's "
+                    f"token embeddings, embedding='word'"
+                )
+            return EncoderTokens(self.model.get_encoder().get_input_embeddings())
+        if embedding == "word":
+            return self.model.get_input_embeddings()
+        if embedding == "embeddings":
+            return embeddings_module(self.model)
+        if embedding == "position":
+            layer = position_embeddings(self.model)
+            if layer is None:
+                raise InputError(
+                    f"{type(self.model).__name__} has no absolute position embeddings; "
+                    f"use embedding='word' or embedding='embeddings'"
+                )
+            return layer
+        raise UnknownNameError("embedding", embedding, EMBEDDINGS)
+
+    def _baseline_id(self, baseline: str | int) -> int:
+        if isinstance(baseline, int) and not isinstance(baseline, bool):
+            if 0 <= baseline < len(self.tokenizer):
+                return baseline
+            raise InputError(f"baseline token id {baseline} is outside the vocabulary (0..{len(self.tokenizer) - 1})")
+        if baseline not in BASELINE_TOKENS:
+            raise UnknownNameError("baseline", baseline, [*BASELINE_TOKENS, "<token id>"])
+        token_id = getattr(self.tokenizer, f"{baseline}_token_id")
+        if token_id is None:
+            raise InputError(
+                f"the tokenizer has no {baseline} token; choose another baseline: {', '.join(BASELINE_TOKENS)} or a token id"
+            )
+        return token_id
+
+    def check(self, item: Any) -> Any:
+        return check_text(item)
+
+    def length(self, item: Any) -> int:
+        return len(item)
+
+    @abstractmethod
+    def scores(self, **inputs: torch.Tensor) -> torch.Tensor:
+        """The model's scores for ``inputs``, ``[batch, n_outputs]``: what targets index into."""
+
+    def forward(self, **inputs: torch.Tensor) -> torch.Tensor:
+        """``scores`` with the encoder of an encoder–decoder model embedding its tokens through ``self.layer``."""
+        if not isinstance(self.layer, EncoderTokens):
+            return self.scores(**inputs)
+        with encoding_through(self.model, self.layer):
+            return self.scores(**inputs)
+
+    def encode(
+        self, texts: Sequence[str], pairs: Sequence[str] | None = None, truncation: str = "longest_first"
+    ) -> tuple[BatchEncoding, Inputs, Inputs]:
+        """The encoding of a batch, the model inputs it gives and their baseline (special tokens kept, the rest
+        replaced); the inputs and baselines are on the model's device, the encoding stays on the CPU."""
+        encoding = encode(self.tokenizer, texts, pairs, self.limit, truncation)
+        inputs = {key: encoding[key] for key in self.tokenizer.model_input_names if key in encoding}
+        kept = encoding["special_tokens_mask"].bool()
+        baselines = dict(inputs, input_ids=torch.where(kept, inputs["input_ids"], self.baseline_id))
+        return encoding, tensors_to(inputs, self.model.device), tensors_to(baselines, self.model.device)
+
+    def predict(self, inputs: Inputs, baselines: Inputs) -> Prediction:
+        """The scores for ``inputs`` without gradients, with the attributed layer's output in that pass, which
+        backends reuse; with ``embedding="position"``, fixes the position ids instead (the layer then ran on others)."""
+        with torch.no_grad(), self._recorded_positions() as positions, captured_output(self.layer, strict=False) as layer:
+            scores = self.forward(**inputs)
+        if positions:
+            inputs["position_ids"] = positions[0].expand_as(inputs["input_ids"]).clone()
+            baselines["position_ids"] = torch.zeros_like(inputs["position_ids"])
+        return Prediction(scores, layer[0] if layer and not positions else None)
+
+    @contextmanager
+    def _recorded_positions(self) -> Iterator[list[torch.Tensor]]:
+        """The position ids the model computes itself, recorded when attributing at position embeddings."""
+        seen: list[torch.Tensor] = []
+        if self.embedding != "position":
+            yield seen
+            return
+        handle = self.layer.register_forward_pre_hook(lambda module, args: seen.append(args[0]))
+        try:
+            yield seen
+        finally:
+            handle.remove()
+
+    def problem(self, inputs: Inputs, baselines: Inputs, targets: torch.Tensor, prediction: Prediction | None = None) -> Problem:
+        """The problem of explaining ``targets`` (``[batch, n_targets]`` indices into ``scores``); ``prediction``
+        is ``predict``'s result for these inputs, if the task has it."""
+        return Problem(
+            inputs=inputs,
+            baselines=baselines,
+            forward=self.forward,
+            targets=targets.to(self.model.device),
+            layer=self.layer,
+            embedding=InputEmbedding("input_ids", "inputs_embeds", self.model.get_input_embeddings()),
+            prediction=prediction,
+        )
+
+    def tokens_and_words(self, encoding: BatchEncoding, row: int, texts: Sequence[str]) -> tuple[list[int], list[str], list[Word]]:
+        """Row ``row``'s unpadded positions, its tokens and its words (``texts`` holds one string per sequence)."""
+        positions = encoding["attention_mask"][row].nonzero().flatten().tolist()
+        tokens = self.tokenizer.convert_ids_to_tokens(encoding["input_ids"][row, positions].tolist())
+        return positions, tokens, words_of(encoding, row, positions, texts)
+
+    def target_attributions(
+        self, attributions: Attributions, problem: Problem, row: int, positions: list[int], words: list[Word], labels: Sequence[str]
+    ) -> list[TargetAttribution]:
+        """Row ``row``'s attributions toward each of its targets, per token and per word; ``labels`` names them."""
+        token_scores = attributions.values[row].flatten(2).sum(-1)
+        explained = []
+        for column, (index, label) in enumerate(zip(problem.targets[row].tolist(), labels)):
+            scores = token_scores[column, positions]
+            explained.append(
+                TargetAttribution(
+                    label=label,
+                    index=index,
+                    token_scores=scores.tolist(),
+                    word_scores=aggregate(scores, words, self.word_aggregation),
+                    score=float(attributions.scores[row, column]),
+                    baseline_score=float(attributions.baseline_scores[row, column]),
+                    delta=float(attributions.delta[row, column]),
+                )
+            )
+        return explained
