@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import torch
-
-from attrix.contracts.backend import Attributions
 from attrix.backends.gradient import GradientBackend
-from attrix.integration.path import path_attributions
+from attrix.contracts.backend import Attributions
 from attrix.contracts.hookspecs import hookimpl
-from attrix.integration.points import Endpoints, InputPoint
 from attrix.contracts.problem import Problem
+from attrix.integration.path import path_attributions
+from attrix.integration.points import Endpoints, InputPoint
 
 
 class GradientXInput(GradientBackend):

@@ -5,8 +5,8 @@ from __future__ import annotations
 from abc import abstractmethod
 
 from attrix.contracts.backend import Attributions, Backend
-from attrix.integration.points import Endpoints, Point, endpoints
 from attrix.contracts.problem import Problem
+from attrix.integration.points import Endpoints, Point, endpoints
 
 
 class GradientBackend(Backend):

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from attrix.backends.path_integral import PathIntegralBackend
 from attrix.contracts.hookspecs import hookimpl
-from attrix.integration.points import LayerPoint
 from attrix.contracts.problem import Problem
+from attrix.integration.points import LayerPoint
 
 
 class LayerIntegratedGradientsBackend(PathIntegralBackend):

@@ -14,17 +14,22 @@ from functools import cache
 from pathlib import Path
 from typing import Any, Callable
 
-import transformers_interpret
-from transformers import PreTrainedModel, PreTrainedTokenizerBase
-
 import attrix
+import transformers_interpret
 from attrix.api.default_model import default_model_dir
+from transformers import PreTrainedModel, PreTrainedTokenizerBase
 
 TESTS = Path(__file__).resolve().parent.parent / "tests"
 sys.path.insert(0, str(TESTS))
 
 from legacy_comparison import equal_token_types  # noqa: E402
-from real_heads import EMOTIONS, HYPOTHESIS, emotion_classifier, ner_tagger, nli_classifier  # noqa: E402
+from real_heads import (  # noqa: E402
+    EMOTIONS,
+    HYPOTHESIS,
+    emotion_classifier,
+    ner_tagger,
+    nli_classifier,
+)
 
 REFERENCE_STEPS = 512
 LONG_REVIEW = (

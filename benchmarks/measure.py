@@ -10,6 +10,7 @@ from typing import Any, Callable, Iterator
 import torch
 from transformers_interpret import attributions as legacy_attributions
 
+
 def timed(call: Callable[[], Any]) -> float:
     """The seconds ``call`` takes, run once."""
     start = time.perf_counter()

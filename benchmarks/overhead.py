@@ -5,11 +5,10 @@ from __future__ import annotations
 from statistics import median
 from typing import Any
 
-import torch
-from captum.attr._utils.approximation_methods import approximation_parameters
-
 import attrix
+import torch
 from attrix.api.default_model import default_model_dir
+from captum.attr._utils.approximation_methods import approximation_parameters
 from cases import LONG_REVIEW, tokens_cut
 from measure import alternating, load_average
 

@@ -26,8 +26,22 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from cases import REFERENCE_STEPS, Case, build_case, legacy_keys, steps_option, targets_of  # noqa: E402
-from measure import alternating, cosine, legacy_token_scores, load_average, recorded_legacy, relative_error  # noqa: E402
+from cases import (  # noqa: E402
+    REFERENCE_STEPS,
+    Case,
+    build_case,
+    legacy_keys,
+    steps_option,
+    targets_of,
+)
+from measure import (  # noqa: E402
+    alternating,
+    cosine,
+    legacy_token_scores,
+    load_average,
+    recorded_legacy,
+    relative_error,
+)
 from memory import TOOLS, measured_in_child  # noqa: E402
 from overhead import overhead_ratio  # noqa: E402
 

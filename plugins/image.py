@@ -8,22 +8,25 @@ from typing import Any, Literal
 
 import numpy as np
 import torch
+from attrix.contracts.backend import Attributions
+from attrix.contracts.explanation import Explanation, TargetAttribution
+from attrix.contracts.hookspecs import hookimpl
+from attrix.contracts.problem import InputEmbedding, Prediction, Problem
+from attrix.contracts.targets import Target, resolve_targets
+from attrix.contracts.task import Prepared, Task
+from attrix.errors import InputError, InputTypeError, UnknownNameError
+from attrix.integration.points import captured_output
+from attrix.renderers.image_figures import png_data_uri
 from PIL import Image
 from torch import nn
 from torch.nn import functional
-from transformers import AutoModelForImageClassification, PretrainedConfig, PreTrainedModel
+from transformers import (
+    AutoModelForImageClassification,
+    PretrainedConfig,
+    PreTrainedModel,
+)
 from transformers.image_processing_base import ImageProcessingMixin
 from transformers.image_utils import load_image
-
-from attrix.contracts.backend import Attributions
-from attrix.errors import InputError, InputTypeError, UnknownNameError
-from attrix.contracts.explanation import Explanation, TargetAttribution
-from attrix.contracts.hookspecs import hookimpl
-from attrix.integration.points import captured_output
-from attrix.contracts.problem import InputEmbedding, Prediction, Problem
-from attrix.renderers.image_figures import png_data_uri
-from attrix.contracts.targets import Target, resolve_targets
-from attrix.contracts.task import Prepared, Task
 
 MIN_SIDE = 8
 """The smallest image side, in pixels, that is explained."""

@@ -6,17 +6,21 @@ from dataclasses import dataclass
 from typing import Any
 
 import torch
-from transformers import AutoModelForQuestionAnswering, BatchEncoding, PreTrainedModel, PreTrainedTokenizerBase
-
 from attrix.contracts.backend import Attributions
-from attrix.errors import InputError, InputTypeError
 from attrix.contracts.explanation import Explanation
 from attrix.contracts.hookspecs import hookimpl
-from attrix.plugins.span_decoding import best_span, span_probabilities
 from attrix.contracts.targets import Target, resolve_targets
 from attrix.contracts.task import Prepared
+from attrix.errors import InputError, InputTypeError
+from attrix.plugins.span_decoding import best_span, span_probabilities
 from attrix.text.encoding import check_text
 from attrix.text.task import TextTask
+from transformers import (
+    AutoModelForQuestionAnswering,
+    BatchEncoding,
+    PreTrainedModel,
+    PreTrainedTokenizerBase,
+)
 
 KEYS = ("question", "context")
 ENDS = {0: "start", 1: "end"}

@@ -6,16 +6,20 @@ from collections import Counter
 from typing import Any, Sequence
 
 import torch
-from transformers import AutoModelForTokenClassification, BatchEncoding, PreTrainedModel, PreTrainedTokenizerBase
-
 from attrix.contracts.backend import Attributions
-from attrix.errors import InputTypeError, UnknownNameError
 from attrix.contracts.explanation import Explanation, TargetAttribution
 from attrix.contracts.hookspecs import hookimpl
-from attrix.plugins.entities import TokenLabel, group_entities
 from attrix.contracts.targets import Target, resolve_targets
 from attrix.contracts.task import Prepared
+from attrix.errors import InputTypeError, UnknownNameError
+from attrix.plugins.entities import TokenLabel, group_entities
 from attrix.text.task import TextTask
+from transformers import (
+    AutoModelForTokenClassification,
+    BatchEncoding,
+    PreTrainedModel,
+    PreTrainedTokenizerBase,
+)
 
 NO_ENTITY = "O"
 """The predicted label of a text in which no entity was found."""

@@ -8,6 +8,14 @@ from dataclasses import asdict, dataclass, replace
 from typing import Any, Sequence
 
 import torch
+from attrix.contracts.backend import Attributions
+from attrix.contracts.explanation import Explanation, TargetAttribution
+from attrix.contracts.hookspecs import hookimpl
+from attrix.contracts.targets import Target, resolve_targets
+from attrix.contracts.task import Prepared
+from attrix.errors import InputError, InputTypeError, TaskMismatchError
+from attrix.text.encoding import TruncationWarning, check_text
+from attrix.text.task import TextTask
 from transformers import (
     AutoModelForSequenceClassification,
     BatchEncoding,
@@ -15,15 +23,6 @@ from transformers import (
     PreTrainedModel,
     PreTrainedTokenizerBase,
 )
-
-from attrix.contracts.backend import Attributions
-from attrix.errors import InputError, InputTypeError, TaskMismatchError
-from attrix.contracts.explanation import Explanation, TargetAttribution
-from attrix.contracts.hookspecs import hookimpl
-from attrix.contracts.targets import Target, resolve_targets
-from attrix.contracts.task import Prepared
-from attrix.text.encoding import TruncationWarning, check_text
-from attrix.text.task import TextTask
 
 DEFAULT_TEMPLATE = "This example is {}."
 ITEM_KEYS = ("text", "candidate_labels")

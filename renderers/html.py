@@ -14,11 +14,10 @@ from html import escape
 from typing import Sequence
 
 import numpy as np
-
-from attrix.errors import InputError, InputTypeError
 from attrix.contracts.explanation import Explanation, TargetAttribution
 from attrix.contracts.hookspecs import hookimpl
 from attrix.contracts.renderer import Renderer
+from attrix.errors import InputError, InputTypeError
 from attrix.renderers.colors import colormap, scale
 from attrix.renderers.html_tables import table
 from attrix.renderers.image_figures import DATA_URI_PREFIX, image_figure, png_bytes

@@ -5,10 +5,10 @@ from __future__ import annotations
 import json
 from typing import Any, Sequence
 
-from attrix.errors import InputError
 from attrix.contracts.explanation import SCHEMA_VERSION, Explanation
 from attrix.contracts.hookspecs import hookimpl
 from attrix.contracts.renderer import Renderer
+from attrix.errors import InputError
 
 
 class JsonRenderer(Renderer):

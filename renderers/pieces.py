@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from attrix.errors import UnknownNameError
 from attrix.contracts.explanation import Explanation, TargetAttribution, Word
+from attrix.errors import UnknownNameError
 
 VIEWS = ("words", "tokens")
 

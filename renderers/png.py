@@ -15,20 +15,32 @@ from io import BytesIO
 from typing import Literal, Sequence
 
 import numpy as np
+from attrix.contracts.explanation import Explanation
+from attrix.contracts.hookspecs import hookimpl
+from attrix.contracts.renderer import Renderer
+from attrix.errors import InputError, InputTypeError, UnknownNameError
+from attrix.renderers.colors import colormap, scale
+from attrix.renderers.image_figures import (
+    check_options,
+    image_figure,
+    pixels_of_data_uri,
+    rgb_pixels,
+)
+from attrix.renderers.pieces import (
+    check_view,
+    heading,
+    is_image,
+    pieces,
+    prediction,
+    strongest,
+    title,
+)
 from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg, RendererAgg
 from matplotlib.figure import Figure
 from matplotlib.font_manager import FontProperties
 from matplotlib.patches import Rectangle
 from PIL import Image
-
-from attrix.errors import InputError, InputTypeError, UnknownNameError
-from attrix.contracts.explanation import Explanation
-from attrix.contracts.hookspecs import hookimpl
-from attrix.contracts.renderer import Renderer
-from attrix.renderers.colors import colormap, scale
-from attrix.renderers.image_figures import check_options, image_figure, pixels_of_data_uri, rgb_pixels
-from attrix.renderers.pieces import check_view, heading, is_image, pieces, prediction, strongest, title
 
 FIGURES = ("auto", "text", "bars", "image")
 DPI = 100

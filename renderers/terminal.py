@@ -15,18 +15,25 @@ from io import StringIO
 from pathlib import Path
 from typing import Literal, Sequence
 
+from attrix.contracts.explanation import Explanation, TargetAttribution
+from attrix.contracts.hookspecs import hookimpl
+from attrix.contracts.renderer import Renderer
+from attrix.errors import InputError, UnknownNameError
+from attrix.renderers.colors import colormap, scale
+from attrix.renderers.pieces import (
+    Piece,
+    check_view,
+    heading,
+    is_image,
+    pieces,
+    prediction,
+    title,
+)
 from rich.color import Color
 from rich.console import Console
 from rich.padding import Padding
 from rich.style import Style
 from rich.text import Text
-
-from attrix.errors import InputError, UnknownNameError
-from attrix.contracts.explanation import Explanation, TargetAttribution
-from attrix.contracts.hookspecs import hookimpl
-from attrix.contracts.renderer import Renderer
-from attrix.renderers.colors import colormap, scale
-from attrix.renderers.pieces import Piece, check_view, heading, is_image, pieces, prediction, title
 
 COLORS = ("auto", "always", "never")
 DEFAULT_WIDTH = 100

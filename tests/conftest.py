@@ -22,32 +22,32 @@ def default_model_dir_fixture(tmp_path_factory: pytest.TempPathFactory) -> Itera
 
 @pytest.fixture(scope="session")
 def emotion_head():
-    """The real MiniLM multi-label emotion classifier of real_heads.py, trained once per session: (model, tokenizer)."""
-    from real_heads import emotion_classifier
+    """The real MiniLM multi-label emotion classifier of helpers/real_heads.py, trained once per session: (model, tokenizer)."""
+    from helpers.real_heads import emotion_classifier
 
     return emotion_classifier()
 
 
 @pytest.fixture(scope="session")
 def ner_head():
-    """The real MiniLM person / place tagger of real_heads.py, trained once per session: (model, tokenizer)."""
-    from real_heads import ner_tagger
+    """The real MiniLM person / place tagger of helpers/real_heads.py, trained once per session: (model, tokenizer)."""
+    from helpers.real_heads import ner_tagger
 
     return ner_tagger()
 
 
 @pytest.fixture(scope="session")
 def nli_head():
-    """The real MiniLM NLI model for zero-shot topics of real_heads.py, trained once per session: (model, tokenizer)."""
-    from real_heads import nli_classifier
+    """The real MiniLM NLI model for zero-shot topics of helpers/real_heads.py, trained once per session: (model, tokenizer)."""
+    from helpers.real_heads import nli_classifier
 
     return nli_classifier()
 
 
 @pytest.fixture(scope="session")
 def qa_head():
-    """The real MiniLM extractive QA model of real_heads.py, trained once per session: (model, tokenizer)."""
-    from real_heads import qa_reader
+    """The real MiniLM extractive QA model of helpers/real_heads.py, trained once per session: (model, tokenizer)."""
+    from helpers.real_heads import qa_reader
 
     return qa_reader()
 

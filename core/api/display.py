@@ -5,8 +5,8 @@ from __future__ import annotations
 import importlib
 from typing import Any, Sequence
 
-from attrix.errors import InputTypeError
 from attrix.contracts.explanation import Explanation
+from attrix.errors import InputTypeError
 from attrix.host.registry import create
 
 

@@ -6,18 +6,23 @@ from contextlib import contextmanager
 from typing import Any, Iterator
 
 import torch
+from attrix.api.loading import (
+    architecture_of,
+    choose_task,
+    load_config,
+    load_model,
+    load_processor,
+)
+from attrix.api.placement import resolve_device, resolve_dtype
+from attrix.contracts.backend import Backend
+from attrix.contracts.explanation import Explanation
+from attrix.contracts.options import options_of
+from attrix.contracts.targets import Target
+from attrix.errors import InputError, UnknownNameError
+from attrix.host.registry import create, get_registry
+from attrix.integration.batching import length_batches
 from torch import nn
 from transformers import PreTrainedModel
-
-from attrix.contracts.backend import Backend
-from attrix.integration.batching import length_batches
-from attrix.errors import InputError, UnknownNameError
-from attrix.contracts.explanation import Explanation
-from attrix.api.loading import architecture_of, choose_task, load_config, load_model, load_processor
-from attrix.contracts.options import options_of
-from attrix.api.placement import resolve_device, resolve_dtype
-from attrix.host.registry import create, get_registry
-from attrix.contracts.targets import Target
 
 
 @contextmanager

@@ -12,21 +12,26 @@ from io import BytesIO
 from pathlib import Path
 from typing import Any, Callable
 
-from PIL import Image, UnidentifiedImageError
-from transformers import PreTrainedModel
-
-from attrix.errors import AttrixError, InputError
 from attrix.api.explainer import Explainer
+from attrix.api.loading import (
+    architecture_of,
+    choose_task,
+    load_config,
+    load_model,
+    load_processor,
+)
 from attrix.contracts.explanation import Explanation
-from attrix.api.loading import architecture_of, choose_task, load_config, load_model, load_processor
 from attrix.contracts.options import options_of
+from attrix.contracts.targets import Target
+from attrix.errors import AttrixError, InputError
+from attrix.host.registry import create, get_registry
 from attrix.plugins.image import ImageClassification
 from attrix.plugins.pairwise import PairwiseClassification
 from attrix.plugins.qa import ENDS, QuestionAnswering
 from attrix.plugins.zero_shot import ZeroShotClassification, parse_labels
-from attrix.host.registry import create, get_registry
-from attrix.contracts.targets import Target
 from attrix.text.encoding import check_text
+from PIL import Image, UnidentifiedImageError
+from transformers import PreTrainedModel
 
 PAGE = Path(__file__).with_name("page.py")
 """The Streamlit script ``attrix app`` serves."""

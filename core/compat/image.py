@@ -8,19 +8,23 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from attrix.api.explainer import Explainer
+from attrix.backends.ig import NOISE_TUNNELS
+from attrix.compat.output import custom_id2label
+from attrix.contracts.explanation import Explanation
+from attrix.contracts.targets import resolve_label
+from attrix.errors import InputError, UnknownNameError
+from attrix.plugins.image import load_picture
+from attrix.renderers.image_figures import (
+    MAGNITUDE_METHODS,
+    check_options,
+    image_figure,
+    png_bytes,
+)
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from PIL import Image
 from transformers import PreTrainedModel
-
-from attrix.backends.ig import NOISE_TUNNELS
-from attrix.compat.output import custom_id2label
-from attrix.errors import InputError, UnknownNameError
-from attrix.api.explainer import Explainer
-from attrix.contracts.explanation import Explanation
-from attrix.plugins.image import load_picture
-from attrix.renderers.image_figures import MAGNITUDE_METHODS, check_options, image_figure, png_bytes
-from attrix.contracts.targets import resolve_label
 
 ATTRIBUTION_TYPES = ("IG", "IGNT")
 """Plain integrated gradients, and integrated gradients inside a noise tunnel."""
@@ -189,7 +193,8 @@ class ImageClassificationExplainer:
             save_path=save_path,
         )
         if _in_notebook():
-            from IPython.display import Image as PNG, display
+            from IPython.display import Image as PNG
+            from IPython.display import display
 
             display(PNG(data=png_bytes(figure), format="png"))
         panels = [axes for axes in figure.axes if axes.get_label() in ("original", "attributions")]

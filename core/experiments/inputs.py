@@ -9,9 +9,9 @@ import json
 from pathlib import Path
 
 from attrix.experiments.located_yaml import ConfigError, Located
-from attrix.runs.dataset import FORMATS, input_names
 from attrix.experiments.schema import InputsSpec
 from attrix.host.registry import Entry
+from attrix.runs.dataset import FORMATS, input_names
 from attrix.text.task import TextTask
 
 PATH = ("inputs", "path")

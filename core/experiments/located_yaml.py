@@ -7,9 +7,8 @@ from dataclasses import dataclass, field
 from typing import Any, Iterable, Union
 
 import yaml
-from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
-
 from attrix.errors import AttrixError
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 Key = Union[str, int]
 KeyPath = tuple[Key, ...]

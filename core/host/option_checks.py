@@ -17,9 +17,9 @@ import functools
 import typing
 from typing import Any, Mapping
 
-from attrix.host.hints import choices, conforms, describe
-from attrix.errors import InputError, InputTypeError
 from attrix.contracts.options import options_of
+from attrix.errors import InputError, InputTypeError
+from attrix.host.hints import choices, conforms, describe
 
 
 class OptionError(InputError):

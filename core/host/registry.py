@@ -9,12 +9,18 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from attrix.contracts.backend import Backend
-from attrix.errors import AttrixError, InputError, InputTypeError, PluginClashError, UnknownNameError
-from attrix.host.manager import PluginManager, PluginWarning, plugin_manager
 from attrix.contracts.options import options_of
-from attrix.host.option_checks import OptionError, check_options
 from attrix.contracts.renderer import Renderer
 from attrix.contracts.task import Task
+from attrix.errors import (
+    AttrixError,
+    InputError,
+    InputTypeError,
+    PluginClashError,
+    UnknownNameError,
+)
+from attrix.host.manager import PluginManager, PluginWarning, plugin_manager
+from attrix.host.option_checks import OptionError, check_options
 
 Kind = Literal["task", "backend", "renderer"]
 HOOKS: dict[Kind, str] = {

@@ -7,12 +7,12 @@ import pickle
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
-from attrix.host.hints import conforms, describe
-from attrix.runs.dataset import Row
 from attrix.errors import UnknownNameError
 from attrix.experiments.schema import Experiment
-from attrix.runs.extras import require
+from attrix.host.hints import conforms, describe
 from attrix.host.option_checks import OptionError, OptionTypeError
+from attrix.runs.dataset import Row
+from attrix.runs.extras import require
 from attrix.runs.rows import WINDOW_BATCHES, ResultRow, explain_rows
 from attrix.runs.setup import explainer_for, model_location, target_of
 

@@ -6,11 +6,11 @@ from collections import Counter
 from pathlib import Path
 from typing import Any, Iterable, Mapping, Sequence, Union
 
+from attrix.contracts.explanation import Explanation
+from attrix.contracts.renderer import Renderer
 from attrix.errors import InputError, InputTypeError
 from attrix.experiments.schema import Component
-from attrix.contracts.explanation import Explanation
 from attrix.host.registry import create
-from attrix.contracts.renderer import Renderer
 
 RendererSpec = Union[Component, tuple[str, Mapping[str, Any]], str]
 """A renderer by name with its options: a ``Component``, a ``(name, options)`` pair, or a bare name."""

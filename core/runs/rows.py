@@ -8,12 +8,12 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
-from attrix.integration.batching import length_batches
-from attrix.runs.dataset import Row
-from attrix.errors import AttrixError
 from attrix.api.explainer import Explainer
 from attrix.contracts.explanation import Explanation
 from attrix.contracts.targets import Target
+from attrix.errors import AttrixError
+from attrix.integration.batching import length_batches
+from attrix.runs.dataset import Row
 from attrix.text.encoding import TruncationWarning
 
 ResultRow = dict[str, Any]

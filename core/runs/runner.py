@@ -9,15 +9,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from attrix.runs.dataset import Dataset, Row, input_names
-from attrix.experiments.schema import Experiment
 from attrix.contracts.explanation import Explanation
+from attrix.experiments.schema import Experiment
+from attrix.renderers.html_summary import summary_page
+from attrix.runs.dataset import Dataset, Row, input_names
 from attrix.runs.manifest import Manifest, RunDirectoryError
+from attrix.runs.outputs import Results, open_results
 from attrix.runs.progress import progress_bar
 from attrix.runs.reports import write_reports
-from attrix.renderers.html_summary import summary_page
 from attrix.runs.rows import WINDOW_BATCHES, ResultRow, explain_rows
-from attrix.runs.outputs import Results, open_results
 from attrix.runs.setup import explainer_for, model_location, target_of, task_class
 from attrix.runs.summary import WordMeans, summary
 

@@ -6,11 +6,10 @@ import random
 
 import numpy as np
 import torch
-
-from attrix.experiments.schema import DEFAULT_MODEL, Experiment, ModelSpec
 from attrix.api.explainer import Explainer
 from attrix.api.loading import architecture_of, choose_task, load_config
 from attrix.contracts.targets import Target
+from attrix.experiments.schema import DEFAULT_MODEL, Experiment, ModelSpec
 
 
 def model_location(model: ModelSpec) -> str:

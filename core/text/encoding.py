@@ -7,11 +7,10 @@ from contextlib import contextmanager
 from typing import Any, Iterator, Sequence
 
 import torch
+from attrix.contracts.explanation import Word
+from attrix.errors import InputError, InputTypeError
 from torch import nn
 from transformers import BatchEncoding, PreTrainedModel, PreTrainedTokenizerBase
-
-from attrix.errors import InputError, InputTypeError
-from attrix.contracts.explanation import Word
 
 UNBOUNDED = 1_000_000
 

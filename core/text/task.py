@@ -7,14 +7,18 @@ from contextlib import contextmanager
 from typing import Any, Iterator, Literal, Sequence
 
 import torch
-from transformers import BatchEncoding, PreTrainedModel, PreTrainedTokenizerBase
-
 from attrix.contracts.backend import Attributions
-from attrix.errors import InputError, UnknownNameError
 from attrix.contracts.explanation import TargetAttribution, Word
-from attrix.integration.points import captured_output
-from attrix.contracts.problem import InputEmbedding, Inputs, Prediction, Problem, tensors_to
+from attrix.contracts.problem import (
+    InputEmbedding,
+    Inputs,
+    Prediction,
+    Problem,
+    tensors_to,
+)
 from attrix.contracts.task import Task
+from attrix.errors import InputError, UnknownNameError
+from attrix.integration.points import captured_output
 from attrix.text.encoding import (
     EncoderTokens,
     aggregate,
@@ -27,6 +31,7 @@ from attrix.text.encoding import (
     token_limit,
     words_of,
 )
+from transformers import BatchEncoding, PreTrainedModel, PreTrainedTokenizerBase
 
 EMBEDDINGS = ("word", "position", "embeddings")
 AGGREGATIONS = ("sum", "mean")

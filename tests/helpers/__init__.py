@@ -1,0 +1,1 @@
+"""What the tests share: tiny models built from configs, real heads trained on MiniLM, a browser, DOM parsing."""
