@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import torch
+
 from attrix.backends.gradient import GradientBackend
 from attrix.contracts.backend import Attributions
 from attrix.contracts.hookspecs import hookimpl

@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import Any, ContextManager
 
 import torch
+from captum.attr._utils.approximation_methods import SUPPORTED_METHODS
+
 from attrix.backends.gradient import GradientBackend
 from attrix.contracts.backend import Attributions
 from attrix.contracts.problem import Problem
@@ -13,7 +15,6 @@ from attrix.integration.adaptive import FIRST_STEPS, adaptive_attributions
 from attrix.integration.chunking import Chunking
 from attrix.integration.path import integration_steps, path_attributions
 from attrix.integration.points import Endpoints, Point
-from captum.attr._utils.approximation_methods import SUPPORTED_METHODS
 
 AUTOCAST = {"bf16": torch.bfloat16, "bfloat16": torch.bfloat16, "fp16": torch.float16, "float16": torch.float16}
 ADAPTIVE_OPTIONS = ("tolerance", "max_steps")

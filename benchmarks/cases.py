@@ -14,10 +14,11 @@ from functools import cache
 from pathlib import Path
 from typing import Any, Callable
 
-import attrix
 import transformers_interpret
-from attrix.api.default_model import default_model_dir
 from transformers import PreTrainedModel, PreTrainedTokenizerBase
+
+import attrix
+from attrix.api.default_model import default_model_dir
 
 TESTS = Path(__file__).resolve().parent.parent / "tests"
 sys.path.insert(0, str(TESTS))

@@ -5,12 +5,13 @@ from __future__ import annotations
 from statistics import median
 from typing import Any
 
-import attrix
 import torch
-from attrix.api.default_model import default_model_dir
 from captum.attr._utils.approximation_methods import approximation_parameters
 from cases import LONG_REVIEW, tokens_cut
 from measure import alternating, load_average
+
+import attrix
+from attrix.api.default_model import default_model_dir
 
 
 def bare_passes(model: torch.nn.Module, encoding: dict[str, torch.Tensor], baseline_ids: torch.Tensor, n_steps: int) -> torch.Tensor:

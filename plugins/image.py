@@ -8,15 +8,6 @@ from typing import Any, Literal
 
 import numpy as np
 import torch
-from attrix.contracts.backend import Attributions
-from attrix.contracts.explanation import Explanation, TargetAttribution
-from attrix.contracts.hookspecs import hookimpl
-from attrix.contracts.problem import InputEmbedding, Prediction, Problem
-from attrix.contracts.targets import Target, resolve_targets
-from attrix.contracts.task import Prepared, Task
-from attrix.errors import InputError, InputTypeError, UnknownNameError
-from attrix.integration.points import captured_output
-from attrix.renderers.image_figures import png_data_uri
 from PIL import Image
 from torch import nn
 from torch.nn import functional
@@ -27,6 +18,16 @@ from transformers import (
 )
 from transformers.image_processing_base import ImageProcessingMixin
 from transformers.image_utils import load_image
+
+from attrix.contracts.backend import Attributions
+from attrix.contracts.explanation import Explanation, TargetAttribution
+from attrix.contracts.hookspecs import hookimpl
+from attrix.contracts.problem import InputEmbedding, Prediction, Problem
+from attrix.contracts.targets import Target, resolve_targets
+from attrix.contracts.task import Prepared, Task
+from attrix.errors import InputError, InputTypeError, UnknownNameError
+from attrix.integration.points import captured_output
+from attrix.renderers.image_figures import png_data_uri
 
 MIN_SIDE = 8
 """The smallest image side, in pixels, that is explained."""

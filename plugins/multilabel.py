@@ -5,13 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 import torch
+from transformers import PretrainedConfig
+
 from attrix.contracts.backend import Attributions
 from attrix.contracts.explanation import Explanation
 from attrix.contracts.hookspecs import hookimpl
 from attrix.contracts.targets import Target
 from attrix.contracts.task import Prepared
 from attrix.plugins.sequence import SequenceClassification
-from transformers import PretrainedConfig
 
 THRESHOLD = 0.5
 """A label is predicted when its probability is above this."""

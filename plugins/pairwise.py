@@ -7,13 +7,14 @@ from dataclasses import replace
 from typing import Any
 
 import torch
+from transformers import PretrainedConfig, PreTrainedModel, PreTrainedTokenizerBase
+
 from attrix.contracts.hookspecs import hookimpl
 from attrix.contracts.targets import Target
 from attrix.contracts.task import Prepared
 from attrix.errors import InputError, InputTypeError
 from attrix.plugins.sequence import SequenceClassification
 from attrix.text.encoding import check_text
-from transformers import PretrainedConfig, PreTrainedModel, PreTrainedTokenizerBase
 
 PAIR_KEYS = ("text", "text_pair")
 

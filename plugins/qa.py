@@ -6,6 +6,13 @@ from dataclasses import dataclass
 from typing import Any
 
 import torch
+from transformers import (
+    AutoModelForQuestionAnswering,
+    BatchEncoding,
+    PreTrainedModel,
+    PreTrainedTokenizerBase,
+)
+
 from attrix.contracts.backend import Attributions
 from attrix.contracts.explanation import Explanation
 from attrix.contracts.hookspecs import hookimpl
@@ -15,12 +22,6 @@ from attrix.errors import InputError, InputTypeError
 from attrix.plugins.span_decoding import best_span, span_probabilities
 from attrix.text.encoding import check_text
 from attrix.text.task import TextTask
-from transformers import (
-    AutoModelForQuestionAnswering,
-    BatchEncoding,
-    PreTrainedModel,
-    PreTrainedTokenizerBase,
-)
 
 KEYS = ("question", "context")
 ENDS = {0: "start", 1: "end"}

@@ -5,13 +5,14 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 import torch
+from transformers import AutoModelForSequenceClassification, PretrainedConfig
+
 from attrix.contracts.backend import Attributions
 from attrix.contracts.explanation import Explanation
 from attrix.contracts.hookspecs import hookimpl
 from attrix.contracts.targets import Target, resolve_targets
 from attrix.contracts.task import Prepared
 from attrix.text.task import TextTask
-from transformers import AutoModelForSequenceClassification, PretrainedConfig
 
 
 class SequenceClassification(TextTask):

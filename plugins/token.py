@@ -6,6 +6,13 @@ from collections import Counter
 from typing import Any, Sequence
 
 import torch
+from transformers import (
+    AutoModelForTokenClassification,
+    BatchEncoding,
+    PreTrainedModel,
+    PreTrainedTokenizerBase,
+)
+
 from attrix.contracts.backend import Attributions
 from attrix.contracts.explanation import Explanation, TargetAttribution
 from attrix.contracts.hookspecs import hookimpl
@@ -14,12 +21,6 @@ from attrix.contracts.task import Prepared
 from attrix.errors import InputTypeError, UnknownNameError
 from attrix.plugins.entities import TokenLabel, group_entities
 from attrix.text.task import TextTask
-from transformers import (
-    AutoModelForTokenClassification,
-    BatchEncoding,
-    PreTrainedModel,
-    PreTrainedTokenizerBase,
-)
 
 NO_ENTITY = "O"
 """The predicted label of a text in which no entity was found."""

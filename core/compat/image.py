@@ -8,6 +8,11 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+from PIL import Image
+from transformers import PreTrainedModel
+
 from attrix.api.explainer import Explainer
 from attrix.backends.ig import NOISE_TUNNELS
 from attrix.compat.output import custom_id2label
@@ -21,10 +26,6 @@ from attrix.renderers.image_figures import (
     image_figure,
     png_bytes,
 )
-from matplotlib.axes import Axes
-from matplotlib.figure import Figure
-from PIL import Image
-from transformers import PreTrainedModel
 
 ATTRIBUTION_TYPES = ("IG", "IGNT")
 """Plain integrated gradients, and integrated gradients inside a noise tunnel."""

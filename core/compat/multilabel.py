@@ -5,10 +5,11 @@ from __future__ import annotations
 from dataclasses import replace
 
 import torch
+from transformers import PreTrainedModel, PreTrainedTokenizerBase
+
 from attrix.compat.output import HTML, LegacyAttributions, visualize
 from attrix.compat.sequence import SequenceClassificationExplainer
 from attrix.contracts.explanation import Explanation
-from transformers import PreTrainedModel, PreTrainedTokenizerBase
 
 
 class MultiLabelClassificationExplainer(SequenceClassificationExplainer):

@@ -7,9 +7,10 @@ from pathlib import Path
 from typing import Sequence
 
 import torch
+from transformers import PreTrainedModel
+
 from attrix.contracts.explanation import Explanation, TargetAttribution
 from attrix.errors import InputError
-from transformers import PreTrainedModel
 
 
 def normalised(scores: Sequence[float]) -> torch.Tensor:

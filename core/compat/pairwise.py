@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import torch
+
 from attrix.compat.output import LegacyAttributions
 from attrix.compat.sequence import SequenceClassificationExplainer
 

@@ -6,13 +6,14 @@ from contextlib import contextmanager
 from typing import Any, Iterator
 
 import torch
+from transformers import PreTrainedModel, PreTrainedTokenizerBase
+
 from attrix.api.explainer import Explainer
 from attrix.compat.base import LegacyTextExplainer
 from attrix.compat.output import HTML, LegacyAttributions, visualize
 from attrix.contracts.problem import Inputs, Prediction
 from attrix.plugins.qa import QuestionAnswering
 from attrix.text.encoding import position_embeddings
-from transformers import PreTrainedModel, PreTrainedTokenizerBase
 
 
 class WholeEmbeddingsQuestionAnswering(QuestionAnswering):

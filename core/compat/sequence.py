@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import torch
+from transformers import PreTrainedModel, PreTrainedTokenizerBase
+
 from attrix.compat.base import LegacyTextExplainer
 from attrix.compat.output import HTML, LegacyAttributions, custom_id2label, visualize
 from attrix.contracts.targets import resolve_label
-from transformers import PreTrainedModel, PreTrainedTokenizerBase
 
 
 class SequenceClassificationExplainer(LegacyTextExplainer):

@@ -7,10 +7,11 @@ from typing import Any, Sequence
 
 import numpy as np
 import torch
+from transformers import PreTrainedModel, PreTrainedTokenizerBase
+
 from attrix.compat.base import LegacyTextExplainer
 from attrix.compat.output import HTML, LegacyAttributions, clean_token, visualize
 from attrix.errors import InputError
-from transformers import PreTrainedModel, PreTrainedTokenizerBase
 
 
 def unique_keys(tokens: Sequence[str]) -> list[str]:

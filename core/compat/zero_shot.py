@@ -5,11 +5,12 @@ from __future__ import annotations
 from dataclasses import replace
 
 import torch
+from transformers import PreTrainedModel, PreTrainedTokenizerBase
+
 from attrix.compat.output import HTML, LegacyAttributions, visualize
 from attrix.compat.sequence import SequenceClassificationExplainer
 from attrix.contracts.explanation import Explanation, TargetAttribution, Word
 from attrix.plugins.zero_shot import entailment_index, premise_part
-from transformers import PreTrainedModel, PreTrainedTokenizerBase
 
 DEFAULT_TEMPLATE = "this text is about {} ."
 """transformers-interpret's hypothesis template (the pipeline's is ``"This example is {}."``)."""

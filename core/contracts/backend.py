@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any, ClassVar, Sequence
 
 import torch
+
 from attrix.contracts.problem import Problem
 from attrix.integration.path import convergence_delta
 from attrix.integration.points import Endpoints, Point, endpoint_scores

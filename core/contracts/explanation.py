@@ -7,6 +7,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import numpy as np
+
 from attrix.errors import InputError, UnknownNameError
 
 SCHEMA_VERSION = 1

@@ -6,12 +6,13 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
+from transformers import PretrainedConfig, PreTrainedModel
+
 from attrix.contracts.backend import Attributions
 from attrix.contracts.explanation import Explanation
 from attrix.contracts.options import options_of
 from attrix.contracts.problem import Problem
 from attrix.contracts.targets import Target
-from transformers import PretrainedConfig, PreTrainedModel
 
 
 @dataclass

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any, Mapping, Sequence
 
 import torch
+
 from attrix.api.loading import architecture_of, choose_task
 from attrix.contracts.options import options_of
 from attrix.errors import TaskMismatchError, UnknownNameError

@@ -7,8 +7,9 @@ from dataclasses import dataclass, field
 from typing import Any, Iterable, Union
 
 import yaml
-from attrix.errors import AttrixError
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+
+from attrix.errors import AttrixError
 
 Key = Union[str, int]
 KeyPath = tuple[Key, ...]

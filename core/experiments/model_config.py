@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import os
 
-from attrix.api.default_model import LABELS
-from attrix.errors import AttrixError
-from attrix.experiments.schema import DEFAULT_MODEL, ModelSpec
 from huggingface_hub.errors import HFValidationError
 from huggingface_hub.utils import validate_repo_id
 from transformers import AutoConfig, PretrainedConfig
+
+from attrix.api.default_model import LABELS
+from attrix.errors import AttrixError
+from attrix.experiments.schema import DEFAULT_MODEL, ModelSpec
 
 
 class ModelConfigError(AttrixError, OSError):

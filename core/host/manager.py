@@ -9,6 +9,7 @@ import warnings
 from dataclasses import dataclass
 
 import pluggy
+
 from attrix.contracts import hookspecs
 
 ENTRY_POINT_GROUP = "attrix"

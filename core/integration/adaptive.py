@@ -20,6 +20,7 @@ from dataclasses import dataclass, replace
 from typing import ContextManager
 
 import torch
+
 from attrix.contracts.backend import Attributions
 from attrix.contracts.problem import Problem
 from attrix.integration.chunking import Chunking

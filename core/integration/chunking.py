@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Iterator, Sequence
 
 import torch
+
 from attrix.integration.batching import within_allowance
 
 

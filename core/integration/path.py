@@ -6,10 +6,11 @@ from contextlib import nullcontext
 from typing import ContextManager, Iterator, Sequence
 
 import torch
+from captum.attr._utils.approximation_methods import approximation_parameters
+
 from attrix.contracts.problem import Problem, repeat_inputs
 from attrix.integration.chunking import Chunking, counted
 from attrix.integration.points import Point
-from captum.attr._utils.approximation_methods import approximation_parameters
 
 
 def integration_steps(method: str, n_steps: int) -> tuple[list[float], list[float]]:

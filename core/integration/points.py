@@ -7,9 +7,10 @@ from dataclasses import dataclass
 from typing import Callable, Iterator, Protocol
 
 import torch
+from torch import nn
+
 from attrix.contracts.problem import Inputs, Problem, concat_inputs, repeat_inputs
 from attrix.errors import AttrixError
-from torch import nn
 
 
 @dataclass(frozen=True)

@@ -6,6 +6,7 @@ import random
 
 import numpy as np
 import torch
+
 from attrix.api.explainer import Explainer
 from attrix.api.loading import architecture_of, choose_task, load_config
 from attrix.contracts.targets import Target

@@ -7,10 +7,11 @@ from contextlib import contextmanager
 from typing import Any, Iterator, Sequence
 
 import torch
-from attrix.contracts.explanation import Word
-from attrix.errors import InputError, InputTypeError
 from torch import nn
 from transformers import BatchEncoding, PreTrainedModel, PreTrainedTokenizerBase
+
+from attrix.contracts.explanation import Word
+from attrix.errors import InputError, InputTypeError
 
 UNBOUNDED = 1_000_000
 

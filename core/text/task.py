@@ -7,6 +7,8 @@ from contextlib import contextmanager
 from typing import Any, Iterator, Literal, Sequence
 
 import torch
+from transformers import BatchEncoding, PreTrainedModel, PreTrainedTokenizerBase
+
 from attrix.contracts.backend import Attributions
 from attrix.contracts.explanation import TargetAttribution, Word
 from attrix.contracts.problem import (
@@ -31,7 +33,6 @@ from attrix.text.encoding import (
     token_limit,
     words_of,
 )
-from transformers import BatchEncoding, PreTrainedModel, PreTrainedTokenizerBase
 
 EMBEDDINGS = ("word", "position", "embeddings")
 AGGREGATIONS = ("sum", "mean")

@@ -5,13 +5,14 @@ from __future__ import annotations
 import subprocess
 import sys
 
-import attrix
 import numpy as np
 import pytest
+from PIL import Image
+
+import attrix
 from attrix.api.loading import ModelLoadError
 from attrix.cli import main
 from helpers.tiny_models import save
-from PIL import Image
 
 
 @pytest.fixture(scope="module")

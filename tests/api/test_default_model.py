@@ -7,12 +7,13 @@ import os
 import time
 from pathlib import Path
 
-import attrix.api.default_model as default_model
 import pytest
 import torch
+from transformers import AutoModelForSequenceClassification, AutoTokenizer
+
+import attrix.api.default_model as default_model
 from attrix.api.default_model import DEFAULT_MODEL_NAME, default_model_dir
 from attrix.api.loading import quiet_transformers
-from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
 DATA_DIR = Path(default_model.__file__).resolve().parent / "data"
 TRAINING_FILE = DATA_DIR / "sentiment.jsonl"

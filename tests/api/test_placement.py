@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import attrix
 import pytest
 import torch
+from transformers import AutoConfig, AutoModelForSequenceClassification, AutoTokenizer
+
+import attrix
 from attrix.contracts.problem import Prediction
 from helpers.tiny_models import build, save
-from transformers import AutoConfig, AutoModelForSequenceClassification, AutoTokenizer
 
 TEXT = "i love this movie it is great"
 

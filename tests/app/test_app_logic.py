@@ -5,8 +5,10 @@ from __future__ import annotations
 import logging
 from io import BytesIO
 
-import attrix
 import pytest
+from PIL import Image
+
+import attrix
 from attrix.api.loading import ModelLoadError
 from attrix.app import logic as app_logic
 from attrix.app.logic import ALL, PREDICTED, OptionField, Request
@@ -17,7 +19,6 @@ from attrix.renderers.json import read_json
 from helpers.tiny_models import save
 from helpers.tiny_vision import image as vision_image
 from helpers.tiny_vision import save as save_vision
-from PIL import Image
 
 LOVE = "I love this movie, it is wonderful"
 

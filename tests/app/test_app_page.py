@@ -5,9 +5,10 @@ from __future__ import annotations
 import pytest
 
 pytest.importorskip("streamlit")
+from streamlit.testing.v1 import AppTest  # noqa: E402
+
 from attrix.app import logic as app_logic  # noqa: E402
 from helpers.tiny_models import save  # noqa: E402
-from streamlit.testing.v1 import AppTest  # noqa: E402
 
 LOVE = "I love this movie, it is wonderful"
 TIMEOUT = 120

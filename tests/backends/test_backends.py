@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-import attrix
 import pytest
 import torch
 from captum.attr import InputXGradient, IntegratedGradients, LayerIntegratedGradients
+
+import attrix
 from helpers.tiny_models import build
 
 TEXTS = ["i love this movie it is wonderful", "the food was awful", "a very boring plot and bad acting , really"]

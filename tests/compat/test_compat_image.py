@@ -7,17 +7,18 @@ import sys
 import types
 import warnings
 
-import attrix
 import numpy as np
 import pytest
 import torch
 import transformers_interpret
+from captum.attr import IntegratedGradients
+from PIL import Image
+
+import attrix
 from attrix.compat.image import ImageClassificationExplainer
 from attrix.renderers.image_figures import DPI, METHODS, PANEL_WIDTH, SIGNS
-from captum.attr import IntegratedGradients
 from helpers.figures import panel
 from helpers.tiny_vision import build, image, save
-from PIL import Image
 
 PICTURE = image(seed=0)  # the tiny ViT below predicts "dog" (1) for it
 FEW_STEPS = {"n_steps": 8, "n_steps_noise_tunnel": 2, "noise_tunnel_n_samples": 2}
@@ -204,8 +205,9 @@ def test_visualize_shows_the_figure_inline_in_notebooks(explained, monkeypatch):
 def test_readme_example_runs_with_a_local_model(tmp_path):
     """transformers-interpret's README example, with the tiny local ViT in place of google/vit-base-patch16-224
     (and AutoImageProcessor: transformers 5's AutoFeatureExtractor no longer loads image processors)."""
-    from attrix import ImageClassificationExplainer
     from transformers import AutoImageProcessor, AutoModelForImageClassification
+
+    from attrix import ImageClassificationExplainer
 
     model_name = str(save("vit", tmp_path / "vit", seed=1))
     model = AutoModelForImageClassification.from_pretrained(model_name)

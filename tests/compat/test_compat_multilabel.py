@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import functools
 
-import attrix
 import pytest
 import transformers_interpret
+from transformers import AutoModelForSequenceClassification, AutoTokenizer, pipeline
+
+import attrix
 from attrix.compat.multilabel import MultiLabelClassificationExplainer
 from helpers.legacy_comparison import cosine, equal_token_types, scores
 from helpers.tiny_models import build, save
 from helpers.tiny_nli import spread
-from transformers import AutoModelForSequenceClassification, AutoTokenizer, pipeline
 
 TEXT = "i love this movie but the plot was boring"
 LABELS = {0: "joy", 1: "anger", 2: "boredom"}

@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import functools
 
-import attrix
 import pytest
 import transformers_interpret
+from transformers import AutoModelForSequenceClassification, AutoTokenizer, pipeline
+
+import attrix
 from attrix.compat.pairwise import PairwiseSequenceClassificationExplainer
 from attrix.text.encoding import TruncationWarning
 from helpers.legacy_comparison import cosine, scores
 from helpers.tiny_models import build, save
 from helpers.tiny_nli import spread
-from transformers import AutoModelForSequenceClassification, AutoTokenizer, pipeline
 
 QUERY, PASSAGE = "how many people live in the film", "the film has many people and they live there"
 N_STEPS = 16

@@ -4,16 +4,17 @@ from __future__ import annotations
 
 import functools
 
-import attrix
 import numpy as np
 import pytest
 import torch
 import transformers_interpret
+from transformers.pipelines.document_question_answering import select_starts_ends
+
+import attrix
 from attrix.compat.qa import QuestionAnsweringExplainer
 from attrix.text.encoding import TruncationWarning
 from helpers.legacy_comparison import cosine, equal_token_types, scores
 from helpers.tiny_models import build, save
-from transformers.pipelines.document_question_answering import select_starts_ends
 
 QUESTION, CONTEXT = "who is the best actor", "the food was awful but the actor was great and the music was good"
 
@@ -177,8 +178,9 @@ def test_visualize_writes_html_outside_notebooks(tmp_path):
 
 def test_readme_example_runs_with_a_tiny_local_model(tmp_path, monkeypatch):
     """transformers-interpret's README example, the tiny local BERT in place of the Hub's SQuAD model."""
-    from attrix import QuestionAnsweringExplainer as Exported
     from transformers import AutoModelForQuestionAnswering, AutoTokenizer
+
+    from attrix import QuestionAnsweringExplainer as Exported
 
     monkeypatch.chdir(tmp_path)
     name = str(save("bert", tmp_path / "qa-model", head="qa", seed=3))

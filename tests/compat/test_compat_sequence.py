@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-import attrix
 import pytest
 import torch
 import transformers_interpret
+from transformers import pipeline
+
+import attrix
 from attrix.compat.sequence import SequenceClassificationExplainer
 from helpers.legacy_comparison import cosine, equal_token_types, scores
 from helpers.tiny_models import build
-from transformers import pipeline
 
 TEXTS = ["i love this movie it is wonderful", "the food was awful"]
 

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import functools
 
-import attrix
 import numpy as np
 import pytest
 import torch
 import transformers_interpret
+
+import attrix
 from attrix.compat.token import TokenClassificationExplainer, unique_keys
 from helpers.legacy_comparison import cosine, scores
 from helpers.tiny_models import build, save
@@ -153,8 +154,9 @@ def test_visualize_writes_html_outside_notebooks(tmp_path):
 
 def test_readme_example_runs_with_a_tiny_local_model(tmp_path, monkeypatch):
     """transformers-interpret's README example, a tiny local BERT in place of dslim/bert-base-NER."""
-    from attrix import TokenClassificationExplainer as Exported
     from transformers import AutoModelForTokenClassification, AutoTokenizer
+
+    from attrix import TokenClassificationExplainer as Exported
 
     monkeypatch.chdir(tmp_path)
     labels = {0: "O", 1: "B-MISC", 2: "I-MISC", 3: "B-PER", 4: "I-PER", 5: "B-ORG", 6: "I-ORG", 7: "B-LOC", 8: "I-LOC"}

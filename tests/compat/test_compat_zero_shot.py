@@ -4,17 +4,18 @@ from __future__ import annotations
 
 import functools
 
-import attrix
 import pytest
 import torch
 import transformers_interpret
+from captum.attr import LayerIntegratedGradients
+from transformers import AutoModelForSequenceClassification, AutoTokenizer, pipeline
+
+import attrix
 from attrix.compat.zero_shot import DEFAULT_TEMPLATE, ZeroShotClassificationExplainer
 from attrix.text.encoding import TruncationWarning
-from captum.attr import LayerIntegratedGradients
 from helpers.legacy_comparison import cosine, equal_token_types, scores
 from helpers.tiny_models import build
 from helpers.tiny_nli import build_nli
-from transformers import AutoModelForSequenceClassification, AutoTokenizer, pipeline
 
 TEXT = "i love this movie it is great"
 LABELS = ["sports", "music", "food"]

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import json
 
-import attrix
 import pytest
+
+import attrix
 from attrix.renderers.json import JsonRenderer, read_json
 from helpers.tiny_models import build
 

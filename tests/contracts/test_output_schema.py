@@ -12,8 +12,9 @@ import os
 import re
 from pathlib import Path
 
-import attrix
 import pytest
+
+import attrix
 from attrix.contracts.explanation import (
     SCHEMA_VERSION,
     Explanation,

@@ -13,9 +13,10 @@ import warnings
 from pathlib import Path
 from typing import Any, Literal, Mapping, Optional, Sequence
 
-import attrix
 import numpy as np
 import pytest
+
+import attrix
 from attrix.experiments.config import (
     ConfigError,
     ConfigWarning,

@@ -6,6 +6,7 @@ import textwrap
 
 import pytest
 import yaml
+
 from attrix.cli import main
 from attrix.experiments.config import load_experiment, parse_experiment
 

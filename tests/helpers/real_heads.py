@@ -16,7 +16,6 @@ from dataclasses import dataclass
 from typing import Literal
 
 import torch
-from attrix.api.loading import quiet_transformers
 from torch import nn
 from transformers import (
     AutoTokenizer,
@@ -27,6 +26,8 @@ from transformers import (
     PreTrainedModel,
     PreTrainedTokenizerBase,
 )
+
+from attrix.api.loading import quiet_transformers
 
 Head = tuple[PreTrainedModel, PreTrainedTokenizerBase]
 Split = Literal["train", "test"]

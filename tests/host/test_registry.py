@@ -10,11 +10,12 @@ import textwrap
 import warnings
 from pathlib import Path
 
+import pytest
+import torch
+
 import attrix
 import attrix.cli
 import attrix.host.manager
-import pytest
-import torch
 from attrix.host.manager import PluginWarning
 from attrix.host.registry import (
     create,  # attrix.host.registry is the function, which shadows the module

@@ -17,8 +17,9 @@ from pathlib import Path
 import pytest
 import torch
 from captum.attr import Saliency
-from helpers.tiny_models import build
 from transformers import AutoModelForSequenceClassification, AutoTokenizer
+
+from helpers.tiny_models import build
 
 TEXT = "i love this movie"
 DISTRIBUTION = "attrix-example-plugin"

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-import attrix
 import pytest
 import torch
+from torch import nn
+
+import attrix
 from attrix.contracts.problem import InputEmbedding, Problem
 from attrix.integration.adaptive import (
     FIRST_SEGMENTS,
@@ -22,7 +24,6 @@ from attrix.integration.path import (
 from attrix.integration.points import InputPoint, endpoints
 from helpers.tiny_models import build
 from helpers.tiny_nli import spread
-from torch import nn
 
 TEXTS = ["i love this movie it is great", "the food was awful", "a very boring plot and bad acting , really so bad"]
 

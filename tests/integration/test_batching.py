@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import random
 
-import attrix
 import pytest
+
+import attrix
 from attrix.integration.batching import PADDING_ALLOWANCE, length_batches
 from helpers.tiny_models import build
 

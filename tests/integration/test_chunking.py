@@ -5,6 +5,7 @@ from __future__ import annotations
 import random
 
 import pytest
+
 from attrix.integration.batching import PADDING_ALLOWANCE
 from attrix.integration.chunking import Chunking
 

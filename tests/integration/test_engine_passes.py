@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-import attrix
 import pytest
 import torch
+
+import attrix
 from helpers.tiny_models import build
 from helpers.tiny_nli import spread
 

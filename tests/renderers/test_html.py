@@ -9,10 +9,12 @@ import types
 from dataclasses import replace
 from io import BytesIO
 
-import attrix
 import numpy as np
 import pytest
 import torch
+from PIL import Image
+
+import attrix
 from attrix.api.display import display
 from attrix.renderers.html import HtmlRenderer
 from helpers.html_dom import Node, parse
@@ -20,7 +22,6 @@ from helpers.tiny_models import build
 from helpers.tiny_nli import build_nli, spread
 from helpers.tiny_vision import build as build_vision
 from helpers.tiny_vision import image
-from PIL import Image
 
 HOSTILE = ["i love <script>window.__pwned=1</script>", '"><img src=x onerror="window.__pwned=1"> movie']
 HOSTILE_LABEL = '<b onmouseover="x()">bad</b>'

@@ -5,16 +5,17 @@ from __future__ import annotations
 import time
 from dataclasses import replace
 
-import attrix
 import numpy as np
 import pytest
+from PIL import Image
+
+import attrix
 from attrix.commands.demo import DEMO_TEXTS
 from attrix.renderers.html import HtmlRenderer
 from helpers.browser import chromium_page
 from helpers.tiny_models import build
 from helpers.tiny_vision import build as build_vision
 from helpers.tiny_vision import image
-from PIL import Image
 
 INJECTIONS = ["<script>window.__pwned=1</script> i love it", '"><img src=x onerror="window.__pwned=1"> the food']
 PIECES = """(selector) => [...document.querySelectorAll(selector)].filter((span) => span.checkVisibility()).map((span) => {

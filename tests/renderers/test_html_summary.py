@@ -5,9 +5,10 @@ from __future__ import annotations
 import re
 
 import pytest
+from matplotlib import colormaps
+
 from attrix.renderers.html_summary import summary_page
 from helpers.html_dom import Node, parse
-from matplotlib import colormaps
 
 HOSTILE_WORD = "<b>"
 HOSTILE_LABEL = '<script>window.__pwned=1</script>'

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import itertools
 
-import attrix
 import numpy as np
 import pytest
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from PIL import Image
+
+import attrix
 from attrix.renderers.colors import colormap
 from attrix.renderers.image_figures import (
     DPI,
@@ -19,8 +22,6 @@ from attrix.renderers.image_figures import (
     png_data_uri,
 )
 from helpers.figures import panel
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from PIL import Image
 
 SIZE = 32
 GREY = np.full((SIZE, SIZE, 3), 128, dtype=np.uint8)

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import json
 
-import attrix
 import numpy as np
 import pytest
+
+import attrix
 from attrix.contracts.explanation import SCHEMA_VERSION
 from attrix.renderers.jsonl import JsonlRenderer, jsonl_line, read_jsonl
 from helpers.hand_built import image_explanation, text_explanation

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from io import BytesIO
 
-import attrix
 import numpy as np
 import pytest
+from matplotlib.figure import Figure
+from PIL import Image
+
+import attrix
 from attrix.renderers.colors import colormap
 from attrix.renderers.image_figures import DPI, PANEL_WIDTH, png_data_uri
 from attrix.renderers.png import (
@@ -20,8 +23,6 @@ from attrix.renderers.png import (
 )
 from helpers import tiny_vision
 from helpers.hand_built import image_explanation, text_explanation, words_of
-from matplotlib.figure import Figure
-from PIL import Image
 
 
 def decoded(png: bytes) -> np.ndarray:

@@ -5,9 +5,10 @@ from __future__ import annotations
 import io
 import re
 
-import attrix
 import numpy as np
 import pytest
+
+import attrix
 from attrix.renderers.colors import colormap
 from attrix.renderers.terminal import TerminalRenderer
 from helpers.hand_built import image_explanation, text_explanation

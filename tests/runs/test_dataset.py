@@ -7,8 +7,9 @@ import dataclasses
 import json
 import sys
 
-import attrix
 import pytest
+
+import attrix
 from attrix.experiments.schema import InputsSpec
 from attrix.host.registry import get_registry
 from attrix.plugins.pairwise import check_pair

@@ -6,6 +6,7 @@ import dataclasses
 import json
 
 import pytest
+
 from attrix.errors import UnknownNameError
 from attrix.experiments.schema import (
     Component,

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from io import BytesIO
 
-import attrix
 import pytest
+from PIL import Image
+
+import attrix
 from attrix.experiments.schema import Component
 from attrix.renderers.json import read_json
 from attrix.renderers.jsonl import read_jsonl
 from attrix.runs.reports import write_reports
 from helpers.hand_built import text_explanation
-from PIL import Image
 
 
 @pytest.fixture(scope="module")

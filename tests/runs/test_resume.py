@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 
 import pytest
+
 from attrix.experiments.config import load_experiment
 from attrix.experiments.schema import (
     Component,

@@ -14,8 +14,10 @@ import sys
 import threading
 from pathlib import Path
 
-import attrix
 import pytest
+from rich.console import Console
+
+import attrix
 from attrix.cli import main
 from attrix.experiments.schema import (
     Component,
@@ -31,7 +33,6 @@ from attrix.runs.progress import progress_bar
 from attrix.runs.runner import run_experiment
 from helpers.html_dom import parse
 from helpers.tiny_models import save
-from rich.console import Console
 
 N_STEPS = 8
 TOO_LONG = "the food was awful " * 20

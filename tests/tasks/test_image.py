@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-import attrix
 import numpy as np
 import pytest
 import torch
-from attrix.plugins.image import patch_scores
 from captum.attr import IntegratedGradients, NoiseTunnel
+from transformers import ViTImageProcessorPil, pipeline
+
+import attrix
+from attrix.plugins.image import patch_scores
 from helpers.tiny_models import build as build_text
 from helpers.tiny_vision import (
     ARCHITECTURES,
@@ -18,7 +20,6 @@ from helpers.tiny_vision import (
     image,
     save,
 )
-from transformers import ViTImageProcessorPil, pipeline
 
 PICTURES = [image(seed=0), image(width=48, height=33, seed=1), image(width=33, height=40, seed=2)]
 

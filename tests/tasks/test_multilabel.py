@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import functools
 
-import attrix
 import pytest
 import torch
-from helpers.tiny_models import build
-from helpers.tiny_nli import spread
 from transformers import pipeline
 from transformers_interpret import MultiLabelClassificationExplainer
 from transformers_interpret.explainer import BaseExplainer
+
+import attrix
+from helpers.tiny_models import build
+from helpers.tiny_nli import spread
 
 TEXT = "i love this movie it is great"
 LABELS = {0: "action", 1: "comedy", 2: "drama", 3: "horror"}

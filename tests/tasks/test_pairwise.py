@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import functools
 
-import attrix
 import pytest
 import torch
-from helpers.tiny_models import ARCHITECTURES, build
-from helpers.tiny_nli import spread
 from transformers import pipeline
 from transformers_interpret import PairwiseSequenceClassificationExplainer
+
+import attrix
+from helpers.tiny_models import ARCHITECTURES, build
+from helpers.tiny_nli import spread
 
 PAIR = ("i love this movie", "the acting was great")
 

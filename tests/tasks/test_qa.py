@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import functools
 
-import attrix
 import numpy as np
 import pytest
 import torch
 import transformers_interpret
-from attrix.text.encoding import TruncationWarning
 from captum.attr import LayerIntegratedGradients
-from helpers.tiny_models import build
 from transformers.pipelines.document_question_answering import select_starts_ends
+
+import attrix
+from attrix.text.encoding import TruncationWarning
+from helpers.tiny_models import build
 
 PAIRS = [
     ("who is the best actor", "the food was awful but the actor was great and the music was wonderful"),

@@ -7,6 +7,8 @@ from statistics import mean
 
 import pytest
 import torch
+from transformers import pipeline
+
 from helpers.real_heads import (
     EMOTIONS,
     NER_LABELS,
@@ -17,7 +19,6 @@ from helpers.real_heads import (
     qa_examples,
     topic_examples,
 )
-from transformers import pipeline
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 

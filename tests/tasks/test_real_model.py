@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import attrix
 import pytest
 import torch
 from captum.attr import LayerIntegratedGradients
 from transformers import AutoModelForSequenceClassification, AutoTokenizer, pipeline
+
+import attrix
 
 
 @pytest.fixture(scope="module")

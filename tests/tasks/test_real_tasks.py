@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-import attrix
 import pytest
+
+import attrix
 from helpers.real_heads import TOPICS
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")

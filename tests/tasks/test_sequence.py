@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import attrix
 import pytest
 import torch
+from transformers import pipeline
+
+import attrix
 from attrix.text.encoding import TruncationWarning
 from helpers.tiny_models import ARCHITECTURES, build
-from transformers import pipeline
 
 TEXT = "i love this movie it is wonderful"
 

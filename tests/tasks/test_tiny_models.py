@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 import torch
 import transformers
+
 from helpers.tiny_models import ARCHITECTURES, build, build_model, build_tokenizer, save
 
 TEXT = "I love this Wonderful movie, it's xylophonic... 42 STARS!"

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-import attrix
 import pytest
 import torch
 import transformers_interpret
 from captum.attr import LayerIntegratedGradients
-from helpers.tiny_models import build
 from transformers import pipeline
+
+import attrix
+from helpers.tiny_models import build
 
 NER = {0: "O", 1: "B-PER", 2: "I-PER", 3: "B-LOC", 4: "I-LOC"}
 TEXT = "the movie was wonderful and the actor was great"

@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import functools
 
-import attrix
 import pytest
 import torch
-from attrix.text.encoding import TruncationWarning
 from captum.attr import LayerIntegratedGradients
-from helpers.tiny_models import build
-from helpers.tiny_nli import NLI_ARCHITECTURES, build_nli
 from transformers import pipeline
 from transformers_interpret import ZeroShotClassificationExplainer
+
+import attrix
+from attrix.text.encoding import TruncationWarning
+from helpers.tiny_models import build
+from helpers.tiny_nli import NLI_ARCHITECTURES, build_nli
 
 TEXTS = ["i love this movie it is great", "the food was awful"]
 LABELS = ["sports", "music", "food"]
