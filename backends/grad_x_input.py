@@ -7,9 +7,10 @@ import torch
 from attrix.backends.gradient import GradientBackend
 from attrix.contracts.backend import Attributions
 from attrix.contracts.hookspecs import hookimpl
+from attrix.contracts.points import Endpoints
 from attrix.contracts.problem import Problem
 from attrix.integration.path import path_attributions
-from attrix.integration.points import Endpoints, InputPoint
+from attrix.integration.points import InputPoint
 
 
 class GradientXInput(GradientBackend):

@@ -5,8 +5,9 @@ from __future__ import annotations
 from abc import abstractmethod
 
 from attrix.contracts.backend import Attributions, Backend
+from attrix.contracts.points import Endpoints, Point
 from attrix.contracts.problem import Problem
-from attrix.integration.points import Endpoints, Point, endpoints
+from attrix.integration.points import endpoints
 
 
 class GradientBackend(Backend):

@@ -10,9 +10,10 @@ from captum.attr import IntegratedGradients, NoiseTunnel
 from attrix.backends.path_integral import PathIntegralBackend
 from attrix.contracts.backend import Attributions
 from attrix.contracts.hookspecs import hookimpl
+from attrix.contracts.points import Endpoints
 from attrix.contracts.problem import Problem
 from attrix.errors import InputError, UnknownNameError
-from attrix.integration.points import Endpoints, InputPoint
+from attrix.integration.points import InputPoint
 
 NOISE_TUNNELS = ("smoothgrad", "smoothgrad_sq", "vargrad")
 NOISE_TUNNEL_OPTIONS = ("noise_tunnel", "nt_samples", "nt_stdevs")

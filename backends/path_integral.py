@@ -9,12 +9,12 @@ from captum.attr._utils.approximation_methods import SUPPORTED_METHODS
 
 from attrix.backends.gradient import GradientBackend
 from attrix.contracts.backend import Attributions
+from attrix.contracts.points import Endpoints, Point
 from attrix.contracts.problem import Problem
 from attrix.errors import InputError, UnknownNameError
 from attrix.integration.adaptive import FIRST_STEPS, adaptive_attributions
 from attrix.integration.chunking import Chunking
 from attrix.integration.path import integration_steps, path_attributions
-from attrix.integration.points import Endpoints, Point
 
 AUTOCAST = {"bf16": torch.bfloat16, "bfloat16": torch.bfloat16, "fp16": torch.float16, "float16": torch.float16}
 ADAPTIVE_OPTIONS = ("tolerance", "max_steps")

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-from dataclasses import dataclass
 from typing import Any, Literal
 
 import numpy as np
@@ -17,7 +15,6 @@ from transformers import (
     PreTrainedModel,
 )
 from transformers.image_processing_base import ImageProcessingMixin
-from transformers.image_utils import load_image
 
 from attrix.contracts.backend import Attributions
 from attrix.contracts.explanation import Explanation, TargetAttribution
@@ -25,69 +22,12 @@ from attrix.contracts.hookspecs import hookimpl
 from attrix.contracts.problem import InputEmbedding, Prediction, Problem
 from attrix.contracts.targets import Target, resolve_targets
 from attrix.contracts.task import Prepared, Task
-from attrix.errors import InputError, InputTypeError, UnknownNameError
+from attrix.drawing.pictures import Picture, load_picture, png_data_uri
+from attrix.errors import InputError, UnknownNameError
 from attrix.integration.points import captured_output
-from attrix.renderers.image_figures import png_data_uri
 
-MIN_SIDE = 8
-"""The smallest image side, in pixels, that is explained."""
 BASELINES = ("zeros", "black")
 OUTPUTS = ("probabilities", "logits")
-ARRAY_SHAPES = "(height, width, 3) RGB, (height, width, 4) RGBA or (height, width) grayscale"
-
-
-@dataclass(frozen=True)
-class Picture:
-    """An input image in RGB, as the image-classification pipeline loads it, with what was given."""
-
-    image: Image.Image
-    source: str
-    """The path given, or a short description of the image or array."""
-    mode: str
-    """The PIL mode the image came in; anything but ``RGB`` was converted."""
-
-
-def load_picture(item: Any) -> Picture:
-    """A PIL image, a uint8 numpy array or a path as an RGB picture; a clear error for anything else."""
-    if isinstance(item, (str, os.PathLike)):
-        source = os.fspath(item)
-        image = _open(source)
-    elif isinstance(item, np.ndarray):
-        image, source = _from_array(item), f"numpy array {item.shape} {item.dtype}"
-    elif isinstance(item, Image.Image):
-        image, source = item, f"PIL image {item.mode} {item.width}x{item.height}"
-    else:
-        raise InputTypeError(
-            f"an image must be a PIL image, a numpy uint8 array {ARRAY_SHAPES} or the path of an image file, "
-            f"got {type(item).__name__} {item!r:.80}"
-        )
-    if min(image.size) < MIN_SIDE:
-        raise InputError(
-            f"the image is {image.width}x{image.height} pixels (width x height); "
-            f"the smallest image explained is {MIN_SIDE}x{MIN_SIDE}"
-        )
-    return Picture(load_image(image), source, image.mode)
-
-
-def _open(path: str) -> Image.Image:
-    if not os.path.isfile(path):
-        hint = " (URLs are not fetched: download the image and give its path)" if "://" in path else ""
-        raise InputError(f"no image file at {path!r}{hint}")
-    try:
-        image = Image.open(path)
-        image.load()
-    except OSError as error:
-        raise InputError(f"cannot read an image from {path!r}: {error}") from None
-    return image
-
-
-def _from_array(array: np.ndarray) -> Image.Image:
-    if array.dtype != np.uint8 or not (array.ndim == 2 or (array.ndim == 3 and array.shape[2] in (3, 4))):
-        raise InputError(
-            f"a numpy image must be a uint8 array {ARRAY_SHAPES}; got {array.dtype} of shape {array.shape} "
-            f"(channels go last; scale floats in [0, 1] with (array * 255).astype(numpy.uint8))"
-        )
-    return Image.fromarray(array)
 
 
 def class_scores(logits: torch.Tensor, config: PretrainedConfig) -> torch.Tensor:

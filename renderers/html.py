@@ -18,10 +18,11 @@ import numpy as np
 from attrix.contracts.explanation import Explanation, TargetAttribution
 from attrix.contracts.hookspecs import hookimpl
 from attrix.contracts.renderer import Renderer
+from attrix.drawing.colors import colormap, scale
+from attrix.drawing.figures import image_figure, png_bytes
+from attrix.drawing.pictures import DATA_URI_PREFIX
 from attrix.errors import InputError, InputTypeError
-from attrix.renderers.colors import colormap, scale
 from attrix.renderers.html_tables import table
-from attrix.renderers.image_figures import DATA_URI_PREFIX, image_figure, png_bytes
 from attrix.renderers.pieces import VIEWS, Piece, heading, is_image, pieces, title
 
 STYLE = """

@@ -25,14 +25,10 @@ from PIL import Image
 from attrix.contracts.explanation import Explanation
 from attrix.contracts.hookspecs import hookimpl
 from attrix.contracts.renderer import Renderer
+from attrix.drawing.colors import colormap, scale
+from attrix.drawing.figures import check_options, image_figure
+from attrix.drawing.pictures import pixels_of_data_uri, rgb_pixels
 from attrix.errors import InputError, InputTypeError, UnknownNameError
-from attrix.renderers.colors import colormap, scale
-from attrix.renderers.image_figures import (
-    check_options,
-    image_figure,
-    pixels_of_data_uri,
-    rgb_pixels,
-)
 from attrix.renderers.pieces import (
     check_view,
     heading,

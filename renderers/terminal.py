@@ -24,8 +24,8 @@ from rich.text import Text
 from attrix.contracts.explanation import Explanation, TargetAttribution
 from attrix.contracts.hookspecs import hookimpl
 from attrix.contracts.renderer import Renderer
+from attrix.drawing.colors import colormap, scale
 from attrix.errors import InputError, UnknownNameError
-from attrix.renderers.colors import colormap, scale
 from attrix.renderers.pieces import (
     Piece,
     check_view,

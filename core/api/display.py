@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib
 from typing import Any, Sequence
 
-from attrix.contracts.explanation import Explanation
+from attrix.contracts.explanation import Explanation, set_notebook_view
 from attrix.errors import InputTypeError
 from attrix.host.registry import create
 
@@ -20,13 +20,21 @@ def display(explanations: Explanation | Sequence[Explanation], **html_options: A
         raise InputTypeError(
             f"display takes an Explanation or a list of them, got {type(explanations).__name__} {explanations!r:.80}"
         )
-    html = create("renderer", "html", **{"title": "", **html_options}).fragment(items)
+    html = html_fragment(items, **html_options)
     shell = _ipython()
     if shell is None:
         return html
     ipython_display = importlib.import_module("IPython.display")
     ipython_display.display(ipython_display.HTML(html))
     return None
+
+
+def html_fragment(explanations: Sequence[Explanation], **html_options: Any) -> str:
+    """``explanations`` drawn by the registered html renderer as one ``<div>`` with its own style."""
+    return create("renderer", "html", **{"title": "", **html_options}).fragment(explanations)
+
+
+set_notebook_view(html_fragment)
 
 
 def _ipython() -> Any:

@@ -18,14 +18,14 @@ from attrix.backends.ig import NOISE_TUNNELS
 from attrix.compat.output import custom_id2label
 from attrix.contracts.explanation import Explanation
 from attrix.contracts.targets import resolve_label
-from attrix.errors import InputError, UnknownNameError
-from attrix.plugins.image import load_picture
-from attrix.renderers.image_figures import (
+from attrix.drawing.figures import (
     MAGNITUDE_METHODS,
     check_options,
     image_figure,
     png_bytes,
 )
+from attrix.drawing.pictures import load_picture
+from attrix.errors import InputError, UnknownNameError
 
 ATTRIBUTION_TYPES = ("IG", "IGNT")
 """Plain integrated gradients, and integrated gradients inside a noise tunnel."""

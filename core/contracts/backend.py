@@ -8,9 +8,13 @@ from typing import Any, ClassVar, Sequence
 
 import torch
 
+from attrix.contracts.points import Endpoints, Point, endpoint_scores
 from attrix.contracts.problem import Problem
-from attrix.integration.path import convergence_delta
-from attrix.integration.points import Endpoints, Point, endpoint_scores
+
+
+def convergence_delta(attributions: torch.Tensor, end_scores: torch.Tensor, start_scores: torch.Tensor) -> torch.Tensor:
+    """How far the attributions' sum misses ``f(end) - f(start)``: ``[batch, n_targets]``."""
+    return attributions.flatten(2).sum(-1) - (end_scores - start_scores)
 
 
 @dataclass

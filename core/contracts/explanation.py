@@ -4,13 +4,23 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import Any, Callable, Sequence
 
 import numpy as np
 
 from attrix.errors import InputError, UnknownNameError
 
 SCHEMA_VERSION = 1
+
+NotebookView = Callable[[Sequence["Explanation"]], str]
+_notebook_view: NotebookView | None = None
+
+
+def set_notebook_view(view: NotebookView) -> None:
+    """Draw explanations in notebooks with ``view``: ``attrix.api.display`` sets the html renderer's fragment, so this
+    room need not know any renderer."""
+    global _notebook_view
+    _notebook_view = view
 
 
 @dataclass
@@ -94,11 +104,9 @@ class Explanation:
         """The ``k`` words that push hardest toward ``label``, largest score first."""
         return sorted(self.word_attributions(label), key=lambda pair: pair[1], reverse=True)[:k]
 
-    def _repr_html_(self) -> str:
-        """The explanation drawn by the html renderer as a fragment with its own style, for notebooks."""
-        from attrix.renderers.html import HtmlRenderer
-
-        return HtmlRenderer(title="", index=False).fragment([self])
+    def _repr_html_(self) -> str | None:
+        """The explanation drawn as an HTML fragment with its own style, for notebooks (see ``set_notebook_view``)."""
+        return None if _notebook_view is None else _notebook_view([self])
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict, tagged with the schema version."""

@@ -22,10 +22,10 @@ from typing import ContextManager
 import torch
 
 from attrix.contracts.backend import Attributions
+from attrix.contracts.points import Endpoints, Point
 from attrix.contracts.problem import Problem
 from attrix.integration.chunking import Chunking
 from attrix.integration.path import point_gradients
-from attrix.integration.points import Endpoints, Point
 
 FIRST_SEGMENTS = 2
 POINTS = 5

@@ -8,9 +8,9 @@ from typing import ContextManager, Iterator, Sequence
 import torch
 from captum.attr._utils.approximation_methods import approximation_parameters
 
+from attrix.contracts.points import Point
 from attrix.contracts.problem import Problem, repeat_inputs
 from attrix.integration.chunking import Chunking, counted
-from attrix.integration.points import Point
 
 
 def integration_steps(method: str, n_steps: int) -> tuple[list[float], list[float]]:
@@ -138,8 +138,3 @@ def point_gradients(
             found[evaluations] = grad[local].to(end.dtype) * difference[rows[evaluations]]
             at[evaluations] = scores.detach().to(end.dtype)
     return found, at
-
-
-def convergence_delta(attributions: torch.Tensor, end_scores: torch.Tensor, start_scores: torch.Tensor) -> torch.Tensor:
-    """How far the attributions' sum misses ``f(end) - f(start)``: ``[batch, n_targets]``."""
-    return attributions.flatten(2).sum(-1) - (end_scores - start_scores)

@@ -84,7 +84,7 @@ def test_missing_model_path_is_a_clear_error(tmp_path):
 
 def test_demo_explains_with_the_embedded_model_and_writes_json_html_and_png(default_model_dir_fixture, tmp_path, capsys):
     from attrix.commands.demo import DEMO_TEXTS
-    from attrix.renderers.colors import colormap
+    from attrix.drawing.colors import colormap
     from attrix.renderers.json import read_json
     from attrix.renderers.png import DPI, LEGEND_HEIGHT, WIDTH, text_figure
 

@@ -16,7 +16,7 @@ from PIL import Image
 
 import attrix
 from attrix.compat.image import ImageClassificationExplainer
-from attrix.renderers.image_figures import DPI, METHODS, PANEL_WIDTH, SIGNS
+from attrix.drawing.figures import DPI, METHODS, PANEL_WIDTH, SIGNS
 from helpers.figures import panel
 from helpers.tiny_vision import build, image, save
 

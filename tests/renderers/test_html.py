@@ -351,7 +351,7 @@ def test_display_refuses_what_it_cannot_show(monkeypatch, explanations):
 
 
 def test_display_is_exported():
-    assert attrix.api.display is display
+    assert attrix.display is display
 
 
 def test_html_renderer_is_registered():

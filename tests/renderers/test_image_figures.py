@@ -10,17 +10,16 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from PIL import Image
 
 import attrix
-from attrix.renderers.colors import colormap
-from attrix.renderers.image_figures import (
+from attrix.drawing.colors import colormap
+from attrix.drawing.figures import (
     DPI,
     MAGNITUDE_METHODS,
     METHODS,
     PANEL_WIDTH,
     SIGNS,
     image_figure,
-    pixels_of_data_uri,
-    png_data_uri,
 )
+from attrix.drawing.pictures import pixels_of_data_uri, png_data_uri
 from helpers.figures import panel
 
 SIZE = 32

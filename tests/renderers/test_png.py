@@ -10,8 +10,9 @@ from matplotlib.figure import Figure
 from PIL import Image
 
 import attrix
-from attrix.renderers.colors import colormap
-from attrix.renderers.image_figures import DPI, PANEL_WIDTH, png_data_uri
+from attrix.drawing.colors import colormap
+from attrix.drawing.figures import DPI, PANEL_WIDTH
+from attrix.drawing.pictures import png_data_uri
 from attrix.renderers.png import (
     LEGEND_HEIGHT,
     MARGIN,

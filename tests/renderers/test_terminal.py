@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 import attrix
-from attrix.renderers.colors import colormap
+from attrix.drawing.colors import colormap
 from attrix.renderers.terminal import TerminalRenderer
 from helpers.hand_built import image_explanation, text_explanation
 

@@ -12,7 +12,6 @@ only, so they take no ``sign="all"``. Signed values use the project's diverging 
 
 from __future__ import annotations
 
-import base64
 from io import BytesIO
 from pathlib import Path
 from typing import Any
@@ -26,8 +25,9 @@ from matplotlib.colors import Colormap, ListedColormap, Normalize
 from matplotlib.figure import Figure
 from PIL import Image
 
+from attrix.drawing.colors import colormap
+from attrix.drawing.pictures import rgb_pixels
 from attrix.errors import InputError, UnknownNameError
-from attrix.renderers.colors import colormap
 
 METHODS = ("heatmap", "overlay", "masked_image", "alpha_scaling")
 SIGNS = ("all", "positive", "negative", "absolute")
@@ -68,18 +68,6 @@ def check_options(method: str, sign: str, outlier_threshold: float) -> None:
             f"outlier_threshold must be a number in [0, 1] (the share of the total attribution that saturates), "
             f"got {outlier_threshold!r}"
         )
-
-
-def rgb_pixels(image: Image.Image | np.ndarray) -> np.ndarray:
-    """``image`` as a uint8 ``(height, width, 3)`` array: a PIL image (any mode) or a uint8 RGB / grayscale array."""
-    if isinstance(image, Image.Image):
-        return np.asarray(image.convert("RGB"))
-    if isinstance(image, np.ndarray) and image.dtype == np.uint8 and image.ndim == 2:
-        return np.repeat(image[..., None], 3, axis=-1)
-    if isinstance(image, np.ndarray) and image.dtype == np.uint8 and image.ndim == 3 and image.shape[2] == 3:
-        return image
-    described = f"{image.dtype} array of shape {image.shape}" if isinstance(image, np.ndarray) else type(image).__name__
-    raise InputError(f"the image must be a PIL image or a uint8 array (height, width, 3) or (height, width), got {described}")
 
 
 def pixel_map(attributions: Any, size: tuple[int, int]) -> np.ndarray:
@@ -213,23 +201,3 @@ def png_bytes(figure: Figure) -> bytes:
     buffer = BytesIO()
     figure.savefig(buffer, format="png", dpi=DPI)
     return buffer.getvalue()
-
-
-DATA_URI_PREFIX = "data:image/png;base64,"
-
-
-def png_data_uri(pixels: np.ndarray) -> str:
-    """uint8 RGB ``pixels`` as a PNG ``data:`` URI: compact in JSON, and an ``<img src>`` as it is."""
-    buffer = BytesIO()
-    Image.fromarray(rgb_pixels(pixels)).save(buffer, format="png")
-    return DATA_URI_PREFIX + base64.b64encode(buffer.getvalue()).decode("ascii")
-
-
-def pixels_of_data_uri(uri: str) -> np.ndarray:
-    """The uint8 ``(height, width, 3)`` pixels of a PNG ``data:`` URI that ``png_data_uri`` made."""
-    if not isinstance(uri, str) or not uri.startswith(DATA_URI_PREFIX):
-        raise InputError(f"an image must be a PNG data URI starting {DATA_URI_PREFIX!r}, got {str(uri)[:40]!r}")
-    try:
-        return rgb_pixels(Image.open(BytesIO(base64.b64decode(uri[len(DATA_URI_PREFIX):], validate=True))))
-    except (ValueError, OSError) as error:
-        raise InputError(f"the image's data URI holds no readable PNG: {error}") from None
