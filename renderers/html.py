@@ -9,49 +9,22 @@ from __future__ import annotations
 
 import base64
 import itertools
-from functools import cache
 from html import escape
-from typing import Sequence
+from typing import Any, Mapping, Sequence
 
 import numpy as np
 
 from attrix.contracts.explanation import Explanation, TargetAttribution
 from attrix.contracts.hookspecs import hookimpl
 from attrix.contracts.renderer import Renderer
-from attrix.drawing.colors import colormap, scale
 from attrix.drawing.figures import image_figure, png_bytes
 from attrix.drawing.pictures import DATA_URI_PREFIX
 from attrix.errors import InputError, InputTypeError
+from attrix.renderers.html_style import PAGE_STYLE, STYLE, colour, scored_span
+from attrix.renderers.html_summary import summary_page
 from attrix.renderers.html_tables import table
 from attrix.renderers.pieces import VIEWS, Piece, heading, is_image, pieces, title
 
-STYLE = """
-.attrix { font-family: system-ui, sans-serif; color: #222; }
-.attrix .explanation { border-top: 1px solid #ddd; padding: .5rem 0; }
-.attrix h2 { font-size: 1.1rem; margin: .4rem 0; }
-.attrix h3 { font-size: .95rem; font-weight: normal; margin: .6rem 0 0; }
-.attrix .meta, .attrix .summary, .attrix .pager { color: #666; font-size: .8rem; margin: .2rem 0; }
-.attrix .text { line-height: 2.1; margin: .3rem 0 .8rem; }
-.attrix .text span { padding: .15rem .2rem; margin: 0 .05rem; border-radius: .2rem; cursor: default; }
-.attrix .text span.d { color: #fff; }
-.attrix table { border-collapse: collapse; font-size: .9rem; margin: .3rem 0; }
-.attrix caption { text-align: left; font-size: .8rem; color: #666; }
-.attrix th, .attrix td { border: 1px solid #ccc; padding: .2rem .5rem; text-align: left; }
-.attrix .legend { display: flex; align-items: center; gap: .4rem; font-size: .8rem; margin: .5rem 0; }
-.attrix .legend .bar { width: 12rem; height: .8rem; border: 1px solid #ccc; }
-.attrix img.heatmap { max-width: 100%; display: block; }
-.attrix .view-tokens:checked ~ .pages .words { display: none; }
-.attrix .view-tokens:not(:checked) ~ .pages .tokens { display: none; }
-.attrix .page { display: none; }
-.attrix .page:target { display: block; }
-.attrix .page:has(:target) { display: block; }
-.attrix .pages:not(:has(:target)) > .page:first-child { display: block; }
-.attrix nav { font-size: .85rem; margin: .5rem 0; }
-.attrix nav ol { columns: 3; }
-"""
-PAGE_STYLE = "body { margin: 1.5rem; }"
-DARK_SHARE = 0.6
-"""Pieces whose |score| is above this share of the largest get white text."""
 INDEX_TITLE_LENGTH = 80
 _fragments = itertools.count(1)
 
@@ -82,6 +55,10 @@ class HtmlRenderer(Renderer):
             f'<meta name="viewport" content="width=device-width, initial-scale=1"><title>{escape(self.title)}</title>'
             f"<style>{PAGE_STYLE}{STYLE}</style></head><body>{self._report(explanations, '')}</body></html>\n"
         )
+
+    def summary_page(self, summary: Mapping[str, Any], reports: Sequence[str] = (), title: str = "run summary") -> str:
+        """A run's ``summary.json`` as one page in this renderer's style, linking to ``reports`` (file names beside it)."""
+        return summary_page(summary, reports, title)
 
     def fragment(self, explanations: Sequence[Explanation]) -> str:
         """The report as one ``<div>`` with its own style, for notebooks: its ids and switch are its own."""
@@ -174,24 +151,6 @@ def _highlighted(scored: Sequence[Piece]) -> str:
     )
 
 
-def scored_span(text: str, score: float, bound: float) -> str:
-    ink = ' class="d"' if bound > 0 and abs(score) > DARK_SHARE * bound else ""
-    return f'<span{ink} style="background:{_colour(score, bound)}" title="{score:+.6g}">{escape(text)}</span> '
-
-
-@cache
-def _palette() -> tuple[str, ...]:
-    """The diverging scale's colours as ``#rrggbb``, one per entry of its colormap's lookup table."""
-    lookup = colormap()(np.linspace(0, 1, colormap().N))
-    return tuple("#" + "".join(f"{round(channel * 255):02x}" for channel in rgba[:3]) for rgba in lookup)
-
-
-def _colour(value: float, bound: float) -> str:
-    """The colour of ``value`` on the scale bounded by ±``bound`` (the entry matplotlib picks for it)."""
-    palette = _palette()
-    return palette[min(int(scale(value, bound) * len(palette)), len(palette) - 1)]
-
-
 def _heatmap(explanation: Explanation, column: int) -> str:
     """The pixel attributions of target ``column`` as a heatmap PNG in a ``data:`` URI; per patch when only those are known."""
     values = np.asarray(explanation.targets[column].array, dtype=np.float64)
@@ -209,7 +168,7 @@ def _heatmap(explanation: Explanation, column: int) -> str:
 
 
 def _legend() -> str:
-    stops = ", ".join(_colour(value, 1.0) for value in (-1.0, -0.5, 0.0, 0.5, 1.0))
+    stops = ", ".join(colour(value, 1.0) for value in (-1.0, -0.5, 0.0, 0.5, 1.0))
     return (
         '<div class="legend"><span>pushes against</span>'
         f'<span class="bar" style="background: linear-gradient(to right, {stops})"></span><span>pushes toward</span>'

@@ -11,7 +11,7 @@ from html import escape
 from typing import Any, Mapping, Sequence
 from urllib.parse import quote
 
-from attrix.renderers.html import PAGE_STYLE, STYLE, scored_span
+from attrix.renderers.html_style import PAGE_STYLE, STYLE, scored_span
 
 COLUMNS = ("word", "mean attribution", "rows")
 

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from attrix.contracts.explanation import Explanation
 from attrix.experiments.schema import Experiment
-from attrix.renderers.html_summary import summary_page
+from attrix.host.registry import create
 from attrix.runs.dataset import Dataset, Row, input_names
 from attrix.runs.manifest import Manifest, RunDirectoryError
 from attrix.runs.outputs import Results, open_results
@@ -91,7 +91,8 @@ def _summary_page(experiment: Experiment, document: dict[str, Any], directory: P
     if html is None:
         return []
     title = html.options.get("title")
-    page = summary_page(document, [report.name for report in reports], f"{title}: run summary" if title else "run summary")
+    renderer = create("renderer", "html", **html.options)
+    page = renderer.summary_page(document, [report.name for report in reports], f"{title}: run summary" if title else "run summary")
     path = directory / SUMMARY_PAGE
     path.write_text(page, encoding="utf-8")
     return [path]
