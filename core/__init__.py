@@ -1,19 +1,19 @@
-"""attrix: explain Hugging Face transformers models with feature attributions, through plugins."""
+"""attrix: explain Hugging Face transformers models with feature attributions, through plugins.
+
+The drop-in classes of transformers-interpret (``SequenceClassificationExplainer``, ...) load on first use.
+A task declares the inputs it takes in ``Task.inputs``, one ``InputField`` each (name, type, description, app
+widget, example); datasets, the web app and ``attrix explain`` read them from there, third-party tasks' too.
+"""
+
+import importlib
+from typing import Any
 
 from attrix.api.display import display
 from attrix.api.explainer import Explainer
-from attrix.compat import (
-    ImageClassificationExplainer,
-    MultiLabelClassificationExplainer,
-    PairwiseSequenceClassificationExplainer,
-    QuestionAnsweringExplainer,
-    SequenceClassificationExplainer,
-    TokenClassificationExplainer,
-    ZeroShotClassificationExplainer,
-)
 from attrix.contracts.backend import Attributions, Backend
 from attrix.contracts.explanation import Explanation, TargetAttribution, Word
 from attrix.contracts.hookspecs import hookimpl
+from attrix.contracts.inputs import InputField
 from attrix.contracts.problem import InputEmbedding, Problem
 from attrix.contracts.renderer import Renderer
 from attrix.contracts.task import Prepared, Task
@@ -30,6 +30,14 @@ from attrix.host.option_checks import OptionError
 from attrix.host.registry import create, get_registry
 from attrix.text.task import TextTask
 
+
+def __getattr__(name: str) -> Any:
+    """The drop-in classes, imported from ``attrix.compat`` when first asked for."""
+    compat = importlib.import_module("attrix.compat")
+    if name in compat.MODULES:
+        return getattr(compat, name)
+    raise AttributeError(f"module 'attrix' has no attribute {name!r}")
+
 __all__ = [
     "AttrixError",
     "Attributions",
@@ -39,6 +47,7 @@ __all__ = [
     "ImageClassificationExplainer",
     "InputEmbedding",
     "InputError",
+    "InputField",
     "InputTypeError",
     "MultiLabelClassificationExplainer",
     "PairwiseSequenceClassificationExplainer",

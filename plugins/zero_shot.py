@@ -19,6 +19,7 @@ from transformers import (
 from attrix.contracts.backend import Attributions
 from attrix.contracts.explanation import Explanation, TargetAttribution
 from attrix.contracts.hookspecs import hookimpl
+from attrix.contracts.inputs import InputField
 from attrix.contracts.targets import Target, resolve_targets
 from attrix.contracts.task import Prepared
 from attrix.errors import InputError, InputTypeError, TaskMismatchError
@@ -26,7 +27,6 @@ from attrix.text.encoding import TruncationWarning, check_text
 from attrix.text.task import TextTask
 
 DEFAULT_TEMPLATE = "This example is {}."
-ITEM_KEYS = ("text", "candidate_labels")
 LOGIT, ENTAILMENT, AGAINST_CONTRADICTION = 0, 1, 2
 """The columns of ``ZeroShotClassification.scores``; targets explain the second (single-label) or the third (multi-label)."""
 EXPLAINED = {ENTAILMENT: "P(entailment)", AGAINST_CONTRADICTION: "P(entailment | entailment or contradiction)"}
@@ -110,6 +110,19 @@ class ZeroShotClassification(TextTask):
     name = "zero_shot"
     heads = ("ForSequenceClassification",)
     auto_model = AutoModelForSequenceClassification
+    inputs = (
+        InputField("text", str, "the text to classify", "area", "The team won the final in the last minute."),
+        InputField(
+            "candidate_labels",
+            str | list[str],
+            "the labels to classify the text into: a list of strings or one comma-separated string; "
+            "left out, the option candidate_labels gives them",
+            "line",
+            "sports, politics, music",
+            label="Candidate labels, comma-separated",
+            required=False,
+        ),
+    )
 
     def __init__(
         self,
@@ -136,14 +149,23 @@ class ZeroShotClassification(TextTask):
     def auto_fits(cls, architecture: str, config: PretrainedConfig) -> bool:
         return False
 
+    @classmethod
+    def target_names(cls, values: Mapping[str, Any], labels: Sequence[str]) -> tuple[str, ...]:
+        """The candidate labels in ``values``, parsed as the task parses them; none while they cannot be."""
+        try:
+            return parse_labels(values.get("candidate_labels", ""))
+        except InputError:
+            return ()
+
     def check(self, item: Any) -> Query:
         labels = None
+        text_name, labels_name = self.input_names()
         if isinstance(item, Mapping):
-            if "text" not in item or not set(item) <= set(ITEM_KEYS):
+            if text_name not in item or not set(item) <= {text_name, labels_name}:
                 raise InputError(
-                    f"a zero-shot input given as a dict takes the keys 'text' and 'candidate_labels', got {sorted(map(str, item))}"
+                    f"a zero-shot input given as a dict takes the keys {text_name!r} and {labels_name!r}, got {sorted(map(str, item))}"
                 )
-            item, labels = item["text"], item.get("candidate_labels")
+            item, labels = item[text_name], item.get(labels_name)
         text = check_text(item)
         if labels is not None:
             return Query(text, parse_labels(labels))
@@ -256,7 +278,7 @@ class ZeroShotClassification(TextTask):
         (full,) = self.target_attributions(attributions, prepared.problem, batch.rows.index(row), positions, words, [label])
         shared, premise_words = hypothesis_start(batch.encoding, row, positions), sum(word.sequence == 0 for word in words)
         if not self.include_hypothesis:
-            return premise_part(full, k, shared, premise_words)
+            return full.prefix(shared, premise_words, index=k)
         details.setdefault("hypothesis_tokens", {})[label] = tokens[shared:]
         details.setdefault("hypothesis_words", {})[label] = [asdict(word) for word in words[premise_words:]]
         return replace(full, index=k)
@@ -292,17 +314,6 @@ def hypothesis_start(encoding: BatchEncoding, row: int, positions: list[int]) ->
     """How many of the row's tokens come before its hypothesis: the text with its special tokens."""
     sequences = encoding.sequence_ids(row)
     return next(token for token, position in enumerate(positions) if sequences[position] == 1)
-
-
-def premise_part(full: TargetAttribution, index: int, tokens: int, words: int) -> TargetAttribution:
-    """``full`` cut to its first ``tokens`` tokens and ``words`` words; the delta takes in what was cut."""
-    return replace(
-        full,
-        index=index,
-        token_scores=full.token_scores[:tokens],
-        word_scores=full.word_scores[:words],
-        delta=full.delta - sum(full.token_scores[tokens:]),
-    )
 
 
 @hookimpl

@@ -14,7 +14,6 @@ from PIL import Image
 from transformers import PreTrainedModel
 
 from attrix.api.explainer import Explainer
-from attrix.backends.ig import NOISE_TUNNELS
 from attrix.compat.output import custom_id2label
 from attrix.contracts.explanation import Explanation
 from attrix.contracts.targets import resolve_label
@@ -29,6 +28,8 @@ from attrix.errors import InputError, UnknownNameError
 
 ATTRIBUTION_TYPES = ("IG", "IGNT")
 """Plain integrated gradients, and integrated gradients inside a noise tunnel."""
+NOISE_TUNNELS = ("smoothgrad", "smoothgrad_sq", "vargrad")
+"""transformers-interpret's noise tunnel types (captum's NoiseTunnel kinds)."""
 METHOD_TITLES = {
     "heatmap": "Heatmap",
     "overlay": "Heatmap Overlay",

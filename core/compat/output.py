@@ -11,6 +11,7 @@ from transformers import PreTrainedModel
 
 from attrix.contracts.explanation import Explanation, TargetAttribution
 from attrix.errors import InputError
+from attrix.host.registry import create
 
 
 def normalised(scores: Sequence[float]) -> torch.Tensor:
@@ -66,9 +67,7 @@ class HTML:
 
 def visualize(explanations: Sequence[Explanation], html_filepath: str | Path | None) -> HTML:
     """Draw ``explanations`` with the html renderer, writing them to ``html_filepath`` (``.html`` added) if given."""
-    from attrix.renderers.html import HtmlRenderer
-
-    renderer = HtmlRenderer(index=len(explanations) > 1)
+    renderer = create("renderer", "html", index=len(explanations) > 1)
     page = HTML(renderer.render(explanations))
     if html_filepath:
         path = Path(html_filepath)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from contextlib import contextmanager
 from typing import Any, Iterator
 
@@ -12,30 +13,34 @@ from attrix.api.explainer import Explainer
 from attrix.compat.base import LegacyTextExplainer
 from attrix.compat.output import HTML, LegacyAttributions, visualize
 from attrix.contracts.problem import Inputs, Prediction
-from attrix.plugins.qa import QuestionAnswering
+from attrix.contracts.task import Task
 from attrix.text.encoding import position_embeddings
 
 
-class WholeEmbeddingsQuestionAnswering(QuestionAnswering):
-    """The qa task at the whole embeddings module against transformers-interpret's baseline for it:
+@functools.cache
+def whole_embeddings_qa(qa: type[Task]) -> type[Task]:
+    """The registered qa task at the whole embeddings module against transformers-interpret's baseline for it:
     a pad token at position 0 with token type 0 in place of every token but the special ones."""
 
-    def predict(self, inputs: Inputs, baselines: Inputs) -> Prediction:
-        if "token_type_ids" in baselines:
-            baselines["token_type_ids"] = torch.zeros_like(baselines["token_type_ids"])
-        return super().predict(inputs, baselines)
+    class WholeEmbeddingsQuestionAnswering(qa):  # type: ignore[misc, valid-type]
+        def predict(self, inputs: Inputs, baselines: Inputs) -> Prediction:
+            if "token_type_ids" in baselines:
+                baselines["token_type_ids"] = torch.zeros_like(baselines["token_type_ids"])
+            return super().predict(inputs, baselines)
 
-    @contextmanager
-    def _recorded_positions(self) -> Iterator[list[torch.Tensor]]:
-        """The position ids the model computes, recorded at its position embeddings (if it has them)."""
-        seen: list[torch.Tensor] = []
-        layer = position_embeddings(self.model)
-        handle = layer.register_forward_pre_hook(lambda module, args: seen.append(args[0])) if layer is not None else None
-        try:
-            yield seen
-        finally:
-            if handle is not None:
-                handle.remove()
+        @contextmanager
+        def _recorded_positions(self) -> Iterator[list[torch.Tensor]]:
+            """The position ids the model computes, recorded at its position embeddings (if it has them)."""
+            seen: list[torch.Tensor] = []
+            layer = position_embeddings(self.model)
+            handle = layer.register_forward_pre_hook(lambda module, args: seen.append(args[0])) if layer is not None else None
+            try:
+                yield seen
+            finally:
+                if handle is not None:
+                    handle.remove()
+
+    return WholeEmbeddingsQuestionAnswering
 
 
 class QuestionAnsweringExplainer(LegacyTextExplainer):
@@ -73,7 +78,7 @@ class QuestionAnsweringExplainer(LegacyTextExplainer):
     def _explainer(self, embedding_type: int, n_steps: int | None, internal_batch_size: int | None, **options: Any) -> Explainer:
         explainer = super()._explainer(embedding_type, n_steps, internal_batch_size, **options)
         if explainer.task.embedding == "embeddings":
-            explainer.task = WholeEmbeddingsQuestionAnswering(self.model, self.tokenizer, embedding="embeddings")
+            explainer.task = whole_embeddings_qa(type(explainer.task))(self.model, self.tokenizer, embedding="embeddings")
         return explainer
 
     @property

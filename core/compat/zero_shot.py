@@ -10,7 +10,7 @@ from transformers import PreTrainedModel, PreTrainedTokenizerBase
 from attrix.compat.output import HTML, LegacyAttributions, visualize
 from attrix.compat.sequence import SequenceClassificationExplainer
 from attrix.contracts.explanation import Explanation, TargetAttribution, Word
-from attrix.plugins.zero_shot import entailment_index, premise_part
+from attrix.host.registry import create
 
 DEFAULT_TEMPLATE = "this text is about {} ."
 """transformers-interpret's hypothesis template (the pipeline's is ``"This example is {}."``)."""
@@ -29,7 +29,7 @@ class ZeroShotClassificationExplainer(SequenceClassificationExplainer):
 
     def __init__(self, model: PreTrainedModel, tokenizer: PreTrainedTokenizerBase, attribution_type: str = "lig") -> None:
         super().__init__(model, tokenizer, attribution_type)
-        self.entailment_idx = entailment_index(model)
+        self.entailment_idx: int = create("task", self.task, model, tokenizer).entailment
         self.entailment_key: str = model.config.id2label[self.entailment_idx]
         self.include_hypothesis = False
         self.hypothesis_template = DEFAULT_TEMPLATE
@@ -117,7 +117,7 @@ def text_part(explanation: Explanation) -> Explanation:
     tokens, words = len(explanation.tokens), len(explanation.words)
     return replace(
         explanation,
-        targets=[premise_part(target, target.index, tokens, words) for target in explanation.targets],
+        targets=[target.prefix(tokens, words) for target in explanation.targets],
         details={key: value for key, value in explanation.details.items() if key not in HYPOTHESIS_DETAILS},
     )
 

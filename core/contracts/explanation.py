@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any, Callable, Sequence
 
 import numpy as np
@@ -49,6 +49,17 @@ class TargetAttribution:
     """The token position this target is about (a NER token, a QA start or end), if any."""
     array: list[Any] | None = None
     """The raw attributions where they are not per token: pixels as ``[channels][height][width]``."""
+
+    def prefix(self, tokens: int, words: int, index: int | None = None) -> "TargetAttribution":
+        """The attributions of the first ``tokens`` tokens and ``words`` words (at output ``index`` if given); the delta
+        takes in what was cut, so that completeness still holds."""
+        return replace(
+            self,
+            index=self.index if index is None else index,
+            token_scores=self.token_scores[:tokens],
+            word_scores=self.word_scores[:words],
+            delta=self.delta - sum(self.token_scores[tokens:]),
+        )
 
     @property
     def total(self) -> float:
