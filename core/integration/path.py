@@ -6,17 +6,10 @@ from contextlib import nullcontext
 from typing import ContextManager, Iterator, Sequence
 
 import torch
-from captum.attr._utils.approximation_methods import approximation_parameters
 
 from attrix.contracts.points import Point
 from attrix.contracts.problem import Problem, repeat_inputs
 from attrix.integration.chunking import Chunking, counted
-
-
-def integration_steps(method: str, n_steps: int) -> tuple[list[float], list[float]]:
-    """captum's points and weights for ``n_steps`` of ``method`` (``gausslegendre``, ``riemann_trapezoid``, ...)."""
-    step_sizes, alphas = approximation_parameters(method)
-    return list(alphas(n_steps)), list(step_sizes(n_steps))
 
 
 def path_chunks(

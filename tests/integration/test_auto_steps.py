@@ -16,12 +16,9 @@ from attrix.integration.adaptive import (
     first_segments,
     largest,
 )
-from attrix.integration.path import (
-    integration_steps,
-    path_attributions,
-    point_gradients,
-)
+from attrix.integration.path import path_attributions, point_gradients
 from attrix.integration.points import InputPoint, endpoints
+from attrix.integration.rules import integration_steps
 from helpers.tiny_models import build
 from helpers.tiny_nli import spread
 
