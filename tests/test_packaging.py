@@ -9,6 +9,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from packaging.requirements import Requirement
 
 import attrix
 import attrix.host.manager
@@ -52,8 +53,27 @@ def test_wheel_holds_one_import_package_with_its_data(wheel):
     top_level = {name.split("/")[0] for name in names if not name.startswith("attrix-")}
     assert top_level == {"attrix"}
     for expected in ("attrix/__init__.py", "attrix/plugins/sequence.py", "attrix/backends/layer_ig.py",
-                     "attrix/renderers/json.py", "attrix/configs/__init__.py", "attrix/data/sentiment.jsonl"):
+                     "attrix/renderers/json.py", "attrix/configs/__init__.py", "attrix/api/data/sentiment.jsonl"):
         assert expected in names
+
+
+def test_wheel_holds_every_room_of_core(wheel):
+    names = set(zipfile.ZipFile(wheel).namelist())
+    rooms = [init.parent.name for init in (ROOT / "core").glob("*/__init__.py")]
+    assert len(rooms) >= 10
+    assert {f"attrix/{room}/__init__.py" for room in rooms} <= names
+
+
+def test_wheel_requires_torch_by_a_range_never_an_exact_version(wheel):
+    """A library must not force one torch on its users: the exact pin lives in the Makefile's constraints only."""
+    with zipfile.ZipFile(wheel) as archive:
+        metadata = archive.read(next(name for name in archive.namelist() if name.endswith(".dist-info/METADATA"))).decode()
+    requirements = [line.split(":", 1)[1].strip() for line in metadata.splitlines() if line.startswith("Requires-Dist:")]
+    torch = [Requirement(line) for line in requirements if Requirement(line).name == "torch"]
+    assert len(torch) == 1 and not torch[0].marker
+    specifiers = list(torch[0].specifier)
+    assert specifiers and all(spec.operator not in ("==", "===") for spec in specifiers)
+    assert torch[0].specifier.contains("2.13.0") and torch[0].specifier.contains("99.0")
 
 
 def test_installed_wheel_works_on_its_own(wheel, tmp_path):
