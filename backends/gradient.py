@@ -13,7 +13,7 @@ from attrix.integration.points import endpoints
 class GradientBackend(Backend):
     """A gradient method run on the shared-forward path (attrix.integration): one forward pass per chunk of steps serves every target, and f(x),
     f(baseline) and the point's values come from the passes the task and the path already need (the results
-    equal captum's class run target by target, as tests/test_backends.py checks)."""
+    equal captum's class run target by target, as tests/backend_plugins/test_backends.py checks)."""
 
     @abstractmethod
     def point(self, problem: Problem) -> Point:

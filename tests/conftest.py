@@ -1,4 +1,4 @@
-"""Shared pytest fixtures."""
+"""Shared pytest fixtures, and the ``real_weights`` mark on every test that uses the real MiniLM weights."""
 
 from __future__ import annotations
 
@@ -7,6 +7,17 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+
+REAL_WEIGHTS = {"default_model_dir_fixture", "emotion_head", "ner_head", "nli_head", "qa_head"}
+"""The fixtures that load the real MiniLM weights (and train a head on them)."""
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark ``real_weights`` each test that needs a real-weights fixture, directly or through another fixture."""
+    for item in items:
+        if REAL_WEIGHTS & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.real_weights)
 
 
 @pytest.fixture(scope="session")

@@ -59,6 +59,7 @@ def test_each_contract_has_a_deliberate_violation():
     assert set(VIOLATIONS) == set(CONTRACTS)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("contract", sorted(VIOLATIONS))
 def test_a_deliberate_violation_breaks_its_contract(tmp_path, contract):
     tree = lay_out(tmp_path)

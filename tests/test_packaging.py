@@ -48,6 +48,7 @@ def wheel(tmp_path_factory) -> Path:
     return next(out.glob("attrix-*.whl"))
 
 
+@pytest.mark.slow
 def test_wheel_holds_one_import_package_with_its_data(wheel):
     names = zipfile.ZipFile(wheel).namelist()
     top_level = {name.split("/")[0] for name in names if not name.startswith("attrix-")}
@@ -57,6 +58,7 @@ def test_wheel_holds_one_import_package_with_its_data(wheel):
         assert expected in names
 
 
+@pytest.mark.slow
 def test_wheel_holds_every_room_of_core(wheel):
     names = set(zipfile.ZipFile(wheel).namelist())
     rooms = [init.parent.name for init in (ROOT / "core").glob("*/__init__.py")]
@@ -64,6 +66,7 @@ def test_wheel_holds_every_room_of_core(wheel):
     assert {f"attrix/{room}/__init__.py" for room in rooms} <= names
 
 
+@pytest.mark.slow
 def test_wheel_requires_torch_by_a_range_never_an_exact_version(wheel):
     """A library must not force one torch on its users: the exact pin lives in the Makefile's constraints only."""
     with zipfile.ZipFile(wheel) as archive:
@@ -76,6 +79,7 @@ def test_wheel_requires_torch_by_a_range_never_an_exact_version(wheel):
     assert torch[0].specifier.contains("2.13.0") and torch[0].specifier.contains("99.0")
 
 
+@pytest.mark.slow
 def test_installed_wheel_works_on_its_own(wheel, tmp_path):
     site = tmp_path / "site"
     subprocess.run([sys.executable, "-m", "pip", "install", "--no-deps", "--quiet", "--target", str(site), str(wheel)], check=True)

@@ -59,11 +59,41 @@ def test_refused_input_exits_1_with_the_reason(model_dir, capsys, arguments, mes
     assert message in capsys.readouterr().err
 
 
+@pytest.fixture(scope="module")
+def qa_dir(tmp_path_factory):
+    return save("bert", tmp_path_factory.mktemp("qa") / "bert", head="qa", seed=5)
+
+
+def test_explain_takes_the_tasks_other_inputs_by_name(qa_dir, capsys):
+    question, context = "where does anna live?", "anna lives in berlin and works in paris."
+    arguments = ["explain", "--model", str(qa_dir), "--n-steps", "4", "--json", question, "--input", f"context={context}"]
+    assert main(arguments) == 0
+    explanation = attrix.Explanation.from_json(capsys.readouterr().out)
+    assert explanation.task == "qa" and explanation.inputs == {"question": question, "context": context}
+    expected = attrix.Explainer(str(qa_dir), n_steps=4)({"question": question, "context": context})
+    assert explanation.predicted_label == expected.predicted_label
+    assert explanation.target().token_scores == pytest.approx(expected.target().token_scores, abs=1e-6)
+
+
+@pytest.mark.parametrize("inputs, message", [
+    ([], "error: task 'qa' needs --input context=VALUE; the inputs of task 'qa' are question (the question to answer"),
+    (["--input", "answer=berlin"], "error: unknown input 'answer' in --input for task 'qa'; valid: context, question"),
+    (["--input", "context"], "error: --input takes NAME=VALUE, got 'context'; the inputs of task 'qa' are question"),
+    (["--input", "question=who?", "--input", "context=x"], "error: --input question=...: the positional argument already gives it"),
+    (["--input", "context=x", "--input", "context=y"], "error: --input context=...: it is given twice; give each input once"),
+])
+def test_a_wrong_or_missing_input_names_the_tasks_inputs(qa_dir, capsys, inputs, message):
+    assert main(["explain", "--model", str(qa_dir), "--n-steps", "2", "where?", *inputs]) == 1
+    assert message in capsys.readouterr().err
+
+
+@pytest.mark.slow
 def test_bad_usage_exits_2():
     result = subprocess.run([sys.executable, "-m", "attrix.cli", "explain"], capture_output=True, text=True)
     assert result.returncode == 2 and "the following arguments are required: text" in result.stderr
 
 
+@pytest.mark.slow
 def test_help_lists_the_commands():
     result = subprocess.run([sys.executable, "-m", "attrix.cli", "--help"], capture_output=True, text=True)
     assert result.returncode == 0

@@ -27,6 +27,9 @@ SCREENSHOT_ENV_VAR = "ATTRIX_APP_SCREENSHOT"
 START_TIMEOUT = 120.0
 
 
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))

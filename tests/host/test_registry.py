@@ -404,6 +404,7 @@ def test_plugins_table(capsys):
             assert line[start - 1] == " " and line[start] != " "
 
 
+@pytest.mark.slow
 def test_plugins_json_as_a_command(tmp_path):
     script = Path(sys.executable).parent / "attrix"
     command = [str(script)] if script.exists() else [sys.executable, "-m", "attrix.cli"]
@@ -439,3 +440,45 @@ def test_a_failing_registration_leaves_nothing_behind(plugins, plugin, name, mes
         entries = attrix.get_registry().entries
     assert name not in entries["backend"]
     assert "layer_ig" in entries["backend"]
+
+
+# --- a renderer plugin ------------------------------------------------------------------------------------
+
+
+class WordsCsvRenderer(attrix.Renderer):
+    """A test renderer: one ``word,score`` line per word of each explanation's first target."""
+
+    name = "test_words_csv"
+    suffix = ".csv"
+
+    def __init__(self, *, header: bool = True) -> None:
+        self.header = header
+
+    def render(self, explanations):
+        lines = ["word,score"] if self.header else []
+        lines += [f"{word},{score:.6f}" for e in explanations for word, score in e.word_attributions()]
+        return "\n".join(lines) + "\n"
+
+
+class RendererPlugin:
+    @attrix.hookimpl
+    def register_renderers(self, register):
+        register(WordsCsvRenderer)
+
+
+def test_a_plugin_renderer_is_registered_checked_and_writes_reports_beside_the_builtins(plugins, bert, tmp_path):
+    from attrix.runs.reports import write_reports
+
+    assert not registered("renderer", "test_words_csv")
+    plugins(RendererPlugin(), "test-csv-plugin")
+    entry = attrix.get_registry().get("renderer", "test_words_csv")
+    assert (entry.obj, entry.plugin, entry.option_names()) == (WordsCsvRenderer, "test-csv-plugin", ["header"])
+    with pytest.raises(attrix.InputTypeError, match="option 'header' of renderer 'test_words_csv' must be true or false"):
+        attrix.create("renderer", "test_words_csv", header="no")
+    model, tokenizer = bert
+    explanation = attrix.Explainer(model, tokenizer)("i love this movie")
+    csv_path, json_path = write_reports([explanation], [("test_words_csv", {"header": False}), "json"], tmp_path)
+    assert (csv_path.name, json_path.name) == ("explanations.csv", "explanations.json")
+    rows = [line.split(",") for line in csv_path.read_text().splitlines()]
+    assert [word for word, _ in rows] == [word.text for word in explanation.words]
+    assert [float(score) for _, score in rows] == pytest.approx(explanation.target().word_scores, abs=1e-6)

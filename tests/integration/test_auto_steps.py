@@ -246,12 +246,12 @@ def test_fixed_steps_record_no_adaptive_settings(tiny):
 @pytest.mark.parametrize(
     "options, message",
     [
-        ({"n_steps": "sometimes"}, 'n_steps must be a positive integer, got \'sometimes\' \\(or "auto"'),
-        ({"n_steps": "auto", "tolerance": 0}, "tolerance must be a number between 0 and 1"),
-        ({"n_steps": "auto", "tolerance": 1.5}, "tolerance must be a number between 0 and 1"),
-        ({"n_steps": "auto", "max_steps": 0}, "max_steps must be an integer of at least 9"),
-        ({"n_steps": "auto", "max_steps": 8}, "max_steps must be an integer of at least 9"),
-        ({"memory_budget": -1}, "memory_budget must be a positive integer"),
+        ({"n_steps": "sometimes"}, "option 'n_steps' of backend 'layer_ig' must be an integer >= 1 or auto, got 'sometimes'"),
+        ({"n_steps": "auto", "tolerance": 0}, "option 'tolerance' of backend 'layer_ig' must be a number > 0 and < 1, got 0"),
+        ({"n_steps": "auto", "tolerance": 1.5}, "option 'tolerance' of backend 'layer_ig' must be a number > 0 and < 1, got 1.5"),
+        ({"n_steps": "auto", "max_steps": 0}, "option 'max_steps' of backend 'layer_ig' must be an integer >= 9, got 0"),
+        ({"n_steps": "auto", "max_steps": 8}, "option 'max_steps' of backend 'layer_ig' must be an integer >= 9, got 8"),
+        ({"memory_budget": -1}, "option 'memory_budget' of backend 'layer_ig' must be an integer >= 1 or null, got -1"),
         ({"autocast": "int8"}, "unknown autocast 'int8'; valid: .*bf16"),
     ],
 )
@@ -272,6 +272,8 @@ def cosines(first: attrix.Explanation, second: attrix.Explanation) -> list[float
     ]
 
 
+@pytest.mark.real_weights
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "head, item, options",
     [

@@ -24,6 +24,9 @@ PIECES = """(selector) => [...document.querySelectorAll(selector)].filter((span)
 })"""
 
 
+pytestmark = pytest.mark.browser
+
+
 @pytest.fixture(scope="module")
 def demo(default_model_dir_fixture, one_torch_thread):
     """The demo sentences explained by the embedded default model, toward both labels."""

@@ -27,6 +27,9 @@ TEXTS = (
 )
 
 
+pytestmark = [pytest.mark.ray, pytest.mark.slow]
+
+
 @pytest.fixture(scope="module")
 def local_ray():
     ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)

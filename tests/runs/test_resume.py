@@ -62,6 +62,7 @@ def assert_same_rows(resumed: dict, uninterrupted: dict) -> None:
                 assert mine["score"] == pytest.approx(theirs["score"], abs=1e-6)
 
 
+@pytest.mark.slow
 def test_a_run_killed_with_sigkill_resumes_to_the_rows_of_an_uninterrupted_run(model_dir, tmp_path):
     data = tmp_path / "data.jsonl"
     records = [{"text": text} for text in texts(60)]
