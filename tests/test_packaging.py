@@ -90,6 +90,6 @@ def test_installed_wheel_works_on_its_own(wheel, tmp_path):
     )
     file, names = result.stdout.splitlines()
     assert Path(file).is_relative_to(site)
-    builtins = sorted(e.name for e in attrix.get_registry().all() if e.plugin in attrix.host.manager.BUILTIN_PLUGINS)
+    builtins = sorted(e.name for e in attrix.get_registry().all() if e.plugin in {m.__name__ for m in attrix.host.manager.builtin_plugins()})
     assert {"grad_x_input", "ig", "layer_ig", "sequence", "json"} <= set(builtins)
     assert names == str(builtins)

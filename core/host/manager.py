@@ -5,8 +5,10 @@ from __future__ import annotations
 import functools
 import importlib
 import importlib.metadata
+import pkgutil
 import warnings
 from dataclasses import dataclass
+from types import ModuleType
 
 import pluggy
 
@@ -14,23 +16,9 @@ from attrix.contracts import hookspecs
 
 ENTRY_POINT_GROUP = "attrix"
 
-BUILTIN_PLUGINS = (
-    "attrix.plugins.sequence",
-    "attrix.plugins.pairwise",
-    "attrix.plugins.multilabel",
-    "attrix.plugins.zero_shot",
-    "attrix.plugins.image",
-    "attrix.plugins.qa",
-    "attrix.plugins.token",
-    "attrix.backends.layer_ig",
-    "attrix.backends.ig",
-    "attrix.backends.grad_x_input",
-    "attrix.renderers.json",
-    "attrix.renderers.html",
-    "attrix.renderers.png",
-    "attrix.renderers.terminal",
-    "attrix.renderers.jsonl",
-)
+BUILTIN_PACKAGES = ("attrix.plugins", "attrix.backends", "attrix.renderers")
+"""The packages of the built-in plugins: each module in them that implements a hook is registered, so a new built-in
+task, backend or renderer is a new file there and nothing else."""
 
 
 class PluginWarning(UserWarning):
@@ -85,10 +73,22 @@ def plugin_manager() -> PluginManager:
     """The process-wide plugin manager, with built-ins and entry-point plugins loaded once."""
     pm = PluginManager()
     attrix = Distribution("attrix", importlib.metadata.version("attrix"))
-    for module_name in BUILTIN_PLUGINS:
-        pm.register_from(importlib.import_module(module_name), module_name, attrix)
+    for module in builtin_plugins():
+        pm.register_from(module, module.__name__, attrix)
     _load_entry_points(pm)
     return pm
+
+
+def builtin_plugins() -> list[ModuleType]:
+    """The modules of ``BUILTIN_PACKAGES`` that implement a hook, package by package, each package's in name order."""
+    modules = []
+    for package_name in BUILTIN_PACKAGES:
+        package = importlib.import_module(package_name)
+        for info in sorted(pkgutil.iter_modules(package.__path__), key=lambda info: info.name):
+            module = importlib.import_module(f"{package_name}.{info.name}")
+            if any(hasattr(value, f"{ENTRY_POINT_GROUP}_impl") for value in vars(module).values()):
+                modules.append(module)
+    return modules
 
 
 def _load_entry_points(pm: PluginManager) -> None:

@@ -482,3 +482,31 @@ def test_a_plugin_renderer_is_registered_checked_and_writes_reports_beside_the_b
     rows = [line.split(",") for line in csv_path.read_text().splitlines()]
     assert [word for word, _ in rows] == [word.text for word in explanation.words]
     assert [float(score) for _, score in rows] == pytest.approx(explanation.target().word_scores, abs=1e-6)
+
+
+def test_a_new_file_in_a_builtin_package_is_a_builtin_with_nothing_else_to_change(tmp_path, monkeypatch, fresh_manager):
+    package = tmp_path / "more_builtins"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    (package / "helpers_only.py").write_text("SHARED = 1\n")
+    (package / "zero_backend.py").write_text(
+        "import attrix\n"
+        "class Zero(attrix.Backend):\n"
+        "    name = 'zero_from_a_file'\n"
+        "    def attribute(self, problem):\n"
+        "        raise NotImplementedError\n"
+        "@attrix.hookimpl\n"
+        "def register_backends(register):\n"
+        "    register(Zero)\n"
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.setattr(attrix.host.manager, "BUILTIN_PACKAGES", (*attrix.host.manager.BUILTIN_PACKAGES, "more_builtins"))
+    try:
+        names = [module.__name__ for module in attrix.host.manager.builtin_plugins()]
+        assert "more_builtins.zero_backend" in names and "more_builtins.helpers_only" not in names
+        entry = attrix.get_registry().get("backend", "zero_from_a_file")
+        assert (entry.plugin, entry.distribution) == ("more_builtins.zero_backend", "attrix")
+        assert {"layer_ig", "ig", "grad_x_input"} <= set(attrix.get_registry().entries["backend"])
+    finally:
+        for module in ("more_builtins", "more_builtins.zero_backend", "more_builtins.helpers_only"):
+            sys.modules.pop(module, None)
