@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any, Literal, Mapping
 
 import torch
+from annotated_types import Ge, Gt
 from captum.attr import IntegratedGradients, NoiseTunnel
 
 from attrix.backends.path_integral import PathIntegralBackend
@@ -12,10 +13,8 @@ from attrix.contracts.backend import Attributions
 from attrix.contracts.hookspecs import hookimpl
 from attrix.contracts.points import Endpoints
 from attrix.contracts.problem import Problem
-from attrix.errors import InputError, UnknownNameError
 from attrix.integration.points import InputPoint
 
-NOISE_TUNNELS = ("smoothgrad", "smoothgrad_sq", "vargrad")
 NOISE_TUNNEL_OPTIONS = ("noise_tunnel", "nt_samples", "nt_stdevs")
 
 
@@ -34,21 +33,19 @@ class IntegratedGradientsBackend(PathIntegralBackend):
     def __init__(
         self,
         *,
-        noise_tunnel: str | None = None,
-        nt_samples: int = 5,
-        nt_stdevs: float = 1.0,
+        noise_tunnel: Literal["smoothgrad", "smoothgrad_sq", "vargrad"] | None = None,
+        nt_samples: Annotated[int, Ge(1)] = 5,
+        nt_stdevs: Annotated[float, Gt(0)] = 1.0,
         **options: Any,
     ) -> None:
         super().__init__(**options)
-        if noise_tunnel is not None and options.get("n_steps") == "auto":
-            raise InputError('n_steps="auto" cannot be used with a noise tunnel; give a number of steps')
-        if noise_tunnel is not None and noise_tunnel not in NOISE_TUNNELS:
-            raise UnknownNameError("noise_tunnel", noise_tunnel, [*NOISE_TUNNELS, None])
-        if not isinstance(nt_samples, int) or isinstance(nt_samples, bool) or nt_samples < 1:
-            raise InputError(f"nt_samples must be a positive integer, got {nt_samples!r}")
-        if not isinstance(nt_stdevs, (int, float)) or isinstance(nt_stdevs, bool) or not nt_stdevs > 0:
-            raise InputError(f"nt_stdevs must be a positive number, got {nt_stdevs!r}")
         self.noise_tunnel, self.nt_samples, self.nt_stdevs = noise_tunnel, nt_samples, float(nt_stdevs)
+
+    @classmethod
+    def validate_options(cls, options: Mapping[str, Any]) -> None:
+        """Adaptive steps cannot run inside a noise tunnel, which integrates each noisy copy on its own."""
+        if options.get("noise_tunnel") is not None and options.get("n_steps") == "auto":
+            raise ValueError('n_steps="auto" cannot be used with a noise tunnel; give a number of steps')
 
     def settings(self) -> dict[str, Any]:
         """The options in force; the noise-tunnel ones only when it is on."""

@@ -2,31 +2,29 @@
 
 from __future__ import annotations
 
-from typing import Any, ContextManager
+from typing import Annotated, Any, ContextManager, Literal
 
 import torch
-from captum.attr._utils.approximation_methods import SUPPORTED_METHODS
+from annotated_types import Ge, Gt, Lt
 
 from attrix.backends.gradient import GradientBackend
 from attrix.contracts.backend import Attributions
 from attrix.contracts.points import Endpoints, Point
 from attrix.contracts.problem import Problem
-from attrix.errors import InputError, UnknownNameError
 from attrix.integration.adaptive import FIRST_STEPS, adaptive_attributions
 from attrix.integration.chunking import Chunking
-from attrix.integration.path import integration_steps, path_attributions
+from attrix.integration.path import path_attributions
+from attrix.integration.rules import METHODS, integration_steps
 
 AUTOCAST = {"bf16": torch.bfloat16, "bfloat16": torch.bfloat16, "fp16": torch.float16, "float16": torch.float16}
+Method = Literal[METHODS]
+"""The integration rules ``method`` may name: captum's, as attrix.integration.rules lists them."""
+Autocast = Literal[tuple(AUTOCAST)]
+"""The lower precisions ``autocast`` may name."""
 ADAPTIVE_OPTIONS = ("tolerance", "max_steps")
 CPU_MEMORY_BUDGET = 32 << 20
 """Bytes the path's activations may take at once on the CPU when ``internal_batch_size`` is not given: small
 chunks stay in the CPU's caches, so they cost no time (benchmarks/RESULTS.md) and keep the peak memory low."""
-
-
-def _positive_int(name: str, value: Any, alternative: str = "") -> int:
-    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-        raise InputError(f"{name} must be a positive integer, got {value!r}{alternative}")
-    return value
 
 
 def default_memory_budget(device: torch.device) -> int:
@@ -52,28 +50,14 @@ class PathIntegralBackend(GradientBackend):
     def __init__(
         self,
         *,
-        n_steps: int | str = 50,
-        method: str = "gausslegendre",
-        internal_batch_size: int | None = None,
-        tolerance: float = 0.01,
-        max_steps: int = 128,
-        memory_budget: int | None = None,
-        autocast: str | None = None,
+        n_steps: Annotated[int, Ge(1)] | Literal["auto"] = 50,
+        method: Method = "gausslegendre",
+        internal_batch_size: Annotated[int, Ge(1)] | None = None,
+        tolerance: Annotated[float, Gt(0), Lt(1)] = 0.01,
+        max_steps: Annotated[int, Ge(FIRST_STEPS)] = 128,
+        memory_budget: Annotated[int, Ge(1)] | None = None,
+        autocast: Autocast | None = None,
     ) -> None:
-        if method not in SUPPORTED_METHODS:
-            raise UnknownNameError("integration method", method, SUPPORTED_METHODS)
-        if n_steps != "auto":
-            _positive_int("n_steps", n_steps, ' (or "auto" for adaptive steps)')
-        if internal_batch_size is not None:
-            _positive_int("internal_batch_size", internal_batch_size, " (or None)")
-        if not isinstance(tolerance, (int, float)) or isinstance(tolerance, bool) or not 0 < tolerance < 1:
-            raise InputError(f"tolerance must be a number between 0 and 1 (a relative completeness error), got {tolerance!r}")
-        if not isinstance(max_steps, int) or isinstance(max_steps, bool) or max_steps < FIRST_STEPS:
-            raise InputError(f"max_steps must be an integer of at least {FIRST_STEPS} (the first round's points), got {max_steps!r}")
-        if memory_budget is not None:
-            _positive_int("memory_budget", memory_budget, " (bytes, or None)")
-        if autocast is not None and autocast not in AUTOCAST:
-            raise UnknownNameError("autocast", autocast, [*AUTOCAST, None])
         self.n_steps, self.method, self.internal_batch_size = n_steps, method, internal_batch_size
         self.tolerance, self.max_steps = float(tolerance), max_steps
         self.memory_budget, self.autocast = memory_budget, autocast

@@ -19,15 +19,13 @@ from transformers.image_processing_base import ImageProcessingMixin
 from attrix.contracts.backend import Attributions
 from attrix.contracts.explanation import Explanation, TargetAttribution
 from attrix.contracts.hookspecs import hookimpl
+from attrix.contracts.inputs import InputField
 from attrix.contracts.problem import InputEmbedding, Prediction, Problem
 from attrix.contracts.targets import Target, resolve_targets
 from attrix.contracts.task import Prepared, Task
 from attrix.drawing.pictures import Picture, load_picture, png_data_uri
-from attrix.errors import InputError, UnknownNameError
+from attrix.errors import InputError
 from attrix.integration.points import captured_output
-
-BASELINES = ("zeros", "black")
-OUTPUTS = ("probabilities", "logits")
 
 
 def class_scores(logits: torch.Tensor, config: PretrainedConfig) -> torch.Tensor:
@@ -91,6 +89,16 @@ class ImageClassification(Task):
     heads = ("ForImageClassification", "ForImageClassificationWithTeacher")
     auto_model = AutoModelForImageClassification
     default_backend = "ig"
+    inputs = (
+        InputField(
+            "image",
+            str | Image.Image | np.ndarray,
+            "an image: the path of an image file (in a data file, relative to it), a PIL image or an RGB uint8 array",
+            "image",
+            None,
+            relative_path=True,
+        ),
+    )
 
     def __init__(
         self,
@@ -107,10 +115,6 @@ class ImageClassification(Task):
                 f"{type(model).__name__} needs an image processor, got {type(processor).__name__}: "
                 f"load it with AutoImageProcessor.from_pretrained(...)"
             )
-        if baseline not in BASELINES:
-            raise UnknownNameError("baseline", baseline, BASELINES)
-        if output not in OUTPUTS:
-            raise UnknownNameError("output", output, OUTPUTS)
         self.baseline, self.output = baseline, output
         self.layer = stem_of(model)
         self.layer_name = next(name for name, module in model.named_modules() if module is self.layer)
@@ -166,7 +170,7 @@ class ImageClassification(Task):
         )
         return Prepared(problem, (items, probabilities))
 
-    def explanations(self, prepared: Prepared, attributions: Attributions, method: str, settings: dict[str, Any]) -> list[Explanation]:
+    def explanations(self, prepared: Prepared, attributions: Attributions) -> list[Explanation]:
         items, probabilities = prepared.context
         problem, labels = prepared.problem, self.labels
         explanations = []
@@ -187,16 +191,12 @@ class ImageClassification(Task):
             ]
             explanations.append(
                 Explanation(
-                    task=self.name,
-                    model=self.model_name,
                     inputs={"image": item.source},
                     tokens=[],
                     words=[],
                     targets=targets,
                     predicted_label=labels[int(probabilities[row].argmax())],
                     probabilities={labels[index]: float(p) for index, p in enumerate(probabilities[row].tolist())},
-                    method=method,
-                    settings={**settings, **attributions.settings_of([row]), **self.settings()},
                     details=self.details(item, values, problem.inputs["pixel_values"].shape[1:]),
                 )
             )

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import torch
 from transformers import PretrainedConfig
 
@@ -40,8 +38,8 @@ class MultiLabelClassification(SequenceClassification):
     def prepare(self, items: list[str], target: Target) -> Prepared:
         return super().prepare(items, sorted(self.labels) if target is None else target)
 
-    def explanations(self, prepared: Prepared, attributions: Attributions, method: str, settings: dict[str, Any]) -> list[Explanation]:
-        explanations = super().explanations(prepared, attributions, method, settings)
+    def explanations(self, prepared: Prepared, attributions: Attributions) -> list[Explanation]:
+        explanations = super().explanations(prepared, attributions)
         for explanation in explanations:
             predicted = [label for label, probability in explanation.probabilities.items() if probability > THRESHOLD]
             explanation.details = {"predicted_labels": predicted}

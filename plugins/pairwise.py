@@ -10,23 +10,23 @@ import torch
 from transformers import PretrainedConfig, PreTrainedModel, PreTrainedTokenizerBase
 
 from attrix.contracts.hookspecs import hookimpl
+from attrix.contracts.inputs import InputField
 from attrix.contracts.targets import Target
 from attrix.contracts.task import Prepared
 from attrix.errors import InputError, InputTypeError
 from attrix.plugins.sequence import SequenceClassification
 from attrix.text.encoding import check_text
 
-PAIR_KEYS = ("text", "text_pair")
-
 
 def check_pair(item: Any) -> tuple[str, str]:
     """``item`` as ``(text, text_pair)`` if it is a pair of texts; otherwise an error showing the forms accepted."""
+    names = PairwiseClassification.input_names()
     if isinstance(item, Mapping):
-        if sorted(map(str, item)) != sorted(PAIR_KEYS):
+        if sorted(map(str, item)) != sorted(names):
             raise InputError(
-                f"a pair given as a dict needs exactly the keys 'text' and 'text_pair', got {sorted(map(str, item))}"
+                f"a pair given as a dict needs exactly the keys {' and '.join(map(repr, names))}, got {sorted(map(str, item))}"
             )
-        pair = (item["text"], item["text_pair"])
+        pair = tuple(item[name] for name in names)
     elif isinstance(item, (tuple, list)) and len(item) == 2:
         pair = tuple(item)
     else:
@@ -35,7 +35,7 @@ def check_pair(item: Any) -> tuple[str, str]:
             f"pairwise explains pairs of texts, (text, text_pair) or {{'text': ..., 'text_pair': ...}}, "
             f"got {type(item).__name__} {item!r:.80}{hint}"
         )
-    return check_text(pair[0], "text"), check_text(pair[1], "text_pair")
+    return check_text(pair[0], names[0]), check_text(pair[1], names[1])
 
 
 class PairwiseClassification(SequenceClassification):
@@ -49,7 +49,10 @@ class PairwiseClassification(SequenceClassification):
     """
 
     name = "pairwise"
-    input_names = PAIR_KEYS
+    inputs = (
+        InputField("text", str, "the first text of the pair", "area", "A man is playing a guitar."),
+        InputField("text_pair", str, "the second text of the pair", "area", "Someone plays music."),
+    )
 
     def __init__(
         self,
@@ -60,8 +63,6 @@ class PairwiseClassification(SequenceClassification):
         **options: Any,
     ) -> None:
         super().__init__(model, processor, **options)
-        if not isinstance(flip_sign, bool):
-            raise InputTypeError(f"flip_sign must be True or False, got {flip_sign!r}")
         self.flip_sign = flip_sign
 
     @classmethod

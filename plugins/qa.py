@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Annotated, Any
 
 import torch
+from annotated_types import Ge
 from transformers import (
     AutoModelForQuestionAnswering,
     BatchEncoding,
@@ -16,6 +18,7 @@ from transformers import (
 from attrix.contracts.backend import Attributions
 from attrix.contracts.explanation import Explanation
 from attrix.contracts.hookspecs import hookimpl
+from attrix.contracts.inputs import InputField
 from attrix.contracts.targets import Target, resolve_targets
 from attrix.contracts.task import Prepared
 from attrix.errors import InputError, InputTypeError
@@ -23,7 +26,6 @@ from attrix.plugins.span_decoding import best_span, span_probabilities
 from attrix.text.encoding import check_text
 from attrix.text.task import TextTask
 
-KEYS = ("question", "context")
 ENDS = {0: "start", 1: "end"}
 CONTEXT = 1
 """The sequence id of the context: the question is encoded first."""
@@ -44,10 +46,12 @@ class Answer:
 
 def question_and_context(item: Any) -> tuple[Any, Any]:
     """The question and context of a ``(question, context)`` tuple or a ``{"question", "context"}`` dict."""
+    names = QuestionAnswering.input_names()
     if isinstance(item, dict):
-        if sorted(item) != sorted(KEYS):
-            raise InputError(f"a qa input dict needs exactly the keys 'question' and 'context', got {sorted(map(str, item))}")
-        return item["question"], item["context"]
+        if sorted(map(str, item)) != sorted(names):
+            keys = " and ".join(map(repr, names))
+            raise InputError(f"a qa input dict needs exactly the keys {keys}, got {sorted(map(str, item))}")
+        return item[names[0]], item[names[1]]
     if isinstance(item, tuple) and len(item) == 2:
         return item
     raise InputTypeError(
@@ -69,19 +73,26 @@ class QuestionAnswering(TextTask):
     name = "qa"
     heads = ("ForQuestionAnswering",)
     auto_model = AutoModelForQuestionAnswering
+    inputs = (
+        InputField("question", str, "the question to answer from the context", "line", "Where does Anna live?"),
+        InputField("context", str, "the text the answer is taken from", "area", "Anna lives in Berlin and works in Paris."),
+    )
 
     def __init__(
         self,
         model: PreTrainedModel,
         processor: PreTrainedTokenizerBase,
         *,
-        max_answer_len: int = 15,
+        max_answer_len: Annotated[int, Ge(1)] = 15,
         **options: Any,
     ) -> None:
         super().__init__(model, processor, **options)
-        if not isinstance(max_answer_len, int) or isinstance(max_answer_len, bool) or max_answer_len < 1:
-            raise InputError(f"max_answer_len must be a positive integer, got {max_answer_len!r}")
         self.max_answer_len = max_answer_len
+
+    @classmethod
+    def target_names(cls, values: Mapping[str, Any], labels: Sequence[str]) -> tuple[str, ...]:
+        """The answer's ends, ``start`` and ``end``, whatever the model's labels."""
+        return tuple(ENDS.values())
 
     def check(self, item: Any) -> tuple[str, str]:
         question, context = question_and_context(item)
@@ -133,7 +144,7 @@ class QuestionAnswering(TextTask):
         begin, finish = begin + len(text) - len(text.lstrip()), finish - len(text) + len(text.rstrip())
         return Answer(first, last, begin, finish, context[begin:finish], start_probability, end_probability)
 
-    def explanations(self, prepared: Prepared, attributions: Attributions, method: str, settings: dict[str, Any]) -> list[Explanation]:
+    def explanations(self, prepared: Prepared, attributions: Attributions) -> list[Explanation]:
         items, encoding, answers, ends = prepared.context
         explanations = []
         for row, ((question, context), answer) in enumerate(zip(items, answers)):
@@ -143,16 +154,12 @@ class QuestionAnswering(TextTask):
                 target.position = positions.index((answer.first, answer.last)[end])
             explanations.append(
                 Explanation(
-                    task=self.name,
-                    model=self.model_name,
                     inputs={"question": question, "context": context},
                     tokens=tokens,
                     words=words,
                     targets=explained,
                     predicted_label=answer.text,
                     probabilities={"start": answer.start_probability, "end": answer.end_probability},
-                    method=method,
-                    settings={**settings, **attributions.settings_of([row]), **self.settings()},
                     word_aggregation=self.word_aggregation,
                     details={
                         "answer": answer.text,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import Any
 
 import torch
 from transformers import AutoModelForSequenceClassification, PretrainedConfig
@@ -10,6 +10,7 @@ from transformers import AutoModelForSequenceClassification, PretrainedConfig
 from attrix.contracts.backend import Attributions
 from attrix.contracts.explanation import Explanation
 from attrix.contracts.hookspecs import hookimpl
+from attrix.contracts.inputs import TEXT
 from attrix.contracts.targets import Target, resolve_targets
 from attrix.contracts.task import Prepared
 from attrix.text.task import TextTask
@@ -21,7 +22,7 @@ class SequenceClassification(TextTask):
     name = "sequence"
     heads = ("ForSequenceClassification",)
     auto_model = AutoModelForSequenceClassification
-    input_names: ClassVar[tuple[str, ...]] = ("text",)
+    inputs = (TEXT,)
 
     @classmethod
     def auto_fits(cls, architecture: str, config: PretrainedConfig) -> bool:
@@ -45,7 +46,7 @@ class SequenceClassification(TextTask):
         return torch.softmax(logits, dim=-1)
 
     def sequences(self, item: Any) -> tuple[str, ...]:
-        """The texts of one input, one per encoded sequence, named by ``input_names``."""
+        """The texts of one input, one per encoded sequence, named by ``inputs``."""
         return (item,)
 
     def length(self, item: Any) -> int:
@@ -60,7 +61,7 @@ class SequenceClassification(TextTask):
         targets = torch.tensor([resolve_targets(target, labels, [row]) for row in probabilities.argmax(-1).tolist()])
         return Prepared(self.problem(inputs, baselines, targets, prediction), (items, encoding, probabilities))
 
-    def explanations(self, prepared: Prepared, attributions: Attributions, method: str, settings: dict[str, Any]) -> list[Explanation]:
+    def explanations(self, prepared: Prepared, attributions: Attributions) -> list[Explanation]:
         items, encoding, probabilities = prepared.context
         problem, labels = prepared.problem, self.labels
         explanations = []
@@ -70,16 +71,12 @@ class SequenceClassification(TextTask):
             explained = [labels[index] for index in problem.targets[row].tolist()]
             explanations.append(
                 Explanation(
-                    task=self.name,
-                    model=self.model_name,
-                    inputs=dict(zip(self.input_names, texts)),
+                    inputs=dict(zip(self.input_names(), texts)),
                     tokens=tokens,
                     words=words,
                     targets=self.target_attributions(attributions, problem, row, positions, words, explained),
                     predicted_label=labels[int(probabilities[row].argmax())],
                     probabilities={labels[index]: float(p) for index, p in enumerate(probabilities[row].tolist())},
-                    method=method,
-                    settings={**settings, **attributions.settings_of([row]), **self.settings()},
                     word_aggregation=self.word_aggregation,
                 )
             )

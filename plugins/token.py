@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections import Counter
-from typing import Any, Sequence
+from typing import Annotated, Any, Sequence
 
 import torch
+from annotated_types import Ge
 from transformers import (
     AutoModelForTokenClassification,
     BatchEncoding,
@@ -16,9 +17,10 @@ from transformers import (
 from attrix.contracts.backend import Attributions
 from attrix.contracts.explanation import Explanation, TargetAttribution
 from attrix.contracts.hookspecs import hookimpl
+from attrix.contracts.inputs import TEXT
 from attrix.contracts.targets import Target, resolve_targets
 from attrix.contracts.task import Prepared
-from attrix.errors import InputTypeError, UnknownNameError
+from attrix.errors import UnknownNameError
 from attrix.plugins.entities import TokenLabel, group_entities
 from attrix.text.task import TextTask
 
@@ -41,6 +43,7 @@ class TokenClassification(TextTask):
     """
 
     name = "token"
+    inputs = (TEXT,)
     heads = ("ForTokenClassification",)
     auto_model = AutoModelForTokenClassification
 
@@ -50,32 +53,21 @@ class TokenClassification(TextTask):
         processor: PreTrainedTokenizerBase,
         *,
         ignored_labels: Sequence[str] = (),
-        ignored_indexes: Sequence[int] = (),
+        ignored_indexes: Sequence[Annotated[int, Ge(0)]] = (),
         special_tokens: bool = False,
         **options: Any,
     ) -> None:
         super().__init__(model, processor, **options)
         self.ignored_labels = self._checked_labels(ignored_labels)
-        self.ignored_indexes = self._checked_indexes(ignored_indexes)
-        if not isinstance(special_tokens, bool):
-            raise InputTypeError(f"special_tokens must be True or False, got {special_tokens!r}")
+        self.ignored_indexes = sorted(ignored_indexes)
         self.special_tokens = special_tokens
 
     def _checked_labels(self, ignored: Sequence[str]) -> list[str]:
-        if isinstance(ignored, str) or not isinstance(ignored, (list, tuple, set)):
-            raise InputTypeError(f"ignored_labels must be a list of label names, got {ignored!r}")
+        """``ignored`` if each is a label of the model: what the model's config says, which no type hint can."""
         for label in ignored:
             if label not in self.labels.values():
                 raise UnknownNameError("label", label, self.labels.values(), "in ignored_labels")
         return list(ignored)
-
-    @staticmethod
-    def _checked_indexes(ignored: Sequence[int]) -> list[int]:
-        if not isinstance(ignored, (list, tuple, set)) or not all(
-            isinstance(index, int) and not isinstance(index, bool) and index >= 0 for index in ignored
-        ):
-            raise InputTypeError(f"ignored_indexes must be a list of token indices (integers from 0), got {ignored!r}")
-        return sorted(ignored)
 
     @property
     def labels(self) -> dict[int, str]:
@@ -111,7 +103,7 @@ class TokenClassification(TextTask):
             chosen.extend((position, label) for label in (named if named is not None else [predicted[position]]))
         return chosen
 
-    def explanations(self, prepared: Prepared, attributions: Attributions, method: str, settings: dict[str, Any]) -> list[Explanation]:
+    def explanations(self, prepared: Prepared, attributions: Attributions) -> list[Explanation]:
         texts, encoding, probabilities, chosen = prepared.context
         problem, labels = prepared.problem, self.labels
         explanations = []
@@ -129,16 +121,12 @@ class TokenClassification(TextTask):
             groups = Counter(entity["entity_group"] for entity in entities).most_common(1)
             explanations.append(
                 Explanation(
-                    task=self.name,
-                    model=self.model_name,
                     inputs={"text": text},
                     tokens=tokens,
                     words=words,
                     targets=explained,
                     predicted_label=groups[0][0] if groups else NO_ENTITY,
                     probabilities={},
-                    method=method,
-                    settings={**settings, **attributions.settings_of([row]), **self.settings()},
                     word_aggregation=self.word_aggregation,
                     details={"tokens": [p.to_dict() for p in predictions], "entities": entities},
                 )

@@ -56,10 +56,8 @@ def parse_labels(labels: Any) -> tuple[str, ...]:
     return tuple(labels)
 
 
-def check_template(template: Any) -> str:
+def check_template(template: str) -> str:
     """``template`` if it has one place, ``{}``, where a label goes."""
-    if not isinstance(template, str):
-        raise InputTypeError(f"hypothesis_template must be a string, got {type(template).__name__} {template!r:.80}")
     try:
         filled = template.format("\0")
     except (IndexError, KeyError, ValueError):
@@ -139,11 +137,14 @@ class ZeroShotClassification(TextTask):
         self.contradiction = model.config.num_labels - 1 if self.entailment == 0 else 0  # by position, as the pipeline has it
         super().__init__(model, processor, **options)
         self.candidate_labels = None if candidate_labels is None else list(parse_labels(candidate_labels))
-        self.hypothesis_template = check_template(hypothesis_template)
-        for option, value in (("include_hypothesis", include_hypothesis), ("multi_label", multi_label)):
-            if not isinstance(value, bool):
-                raise InputTypeError(f"{option} must be True or False, got {value!r}")
+        self.hypothesis_template = hypothesis_template
         self.include_hypothesis, self.multi_label = include_hypothesis, multi_label
+
+    @classmethod
+    def validate_options(cls, options: Mapping[str, Any]) -> None:
+        """A hypothesis template needs one ``{}`` where the label goes."""
+        if "hypothesis_template" in options:
+            check_template(options["hypothesis_template"])
 
     @classmethod
     def auto_fits(cls, architecture: str, config: PretrainedConfig) -> bool:
@@ -226,9 +227,10 @@ class ZeroShotClassification(TextTask):
             targets,
             prediction.rows(rows),
         )
-        return Prepared(problem, Batch(items, premises, hypotheses, pairs, rows, encoding, prediction.outputs))
+        per_query = [[i for i, row in enumerate(rows) if pairs[row][0] == number] for number in range(len(items))]
+        return Prepared(problem, Batch(items, premises, hypotheses, pairs, rows, encoding, prediction.outputs), per_query)
 
-    def explanations(self, prepared: Prepared, attributions: Attributions, method: str, settings: dict[str, Any]) -> list[Explanation]:
+    def explanations(self, prepared: Prepared, attributions: Attributions) -> list[Explanation]:
         batch: Batch = prepared.context
         explanations = []
         for number, query in enumerate(batch.queries):
@@ -245,8 +247,6 @@ class ZeroShotClassification(TextTask):
             }
             explanations.append(
                 Explanation(
-                    task=self.name,
-                    model=self.model_name,
                     inputs={"text": query.text, "candidate_labels": list(query.labels)},
                     tokens=tokens[: hypothesis_start(batch.encoding, own[0], positions)],
                     words=[word for word in words if word.sequence == 0],
@@ -255,12 +255,6 @@ class ZeroShotClassification(TextTask):
                     ],
                     predicted_label=query.labels[ranking[0]],
                     probabilities={query.labels[k]: float(scores[k]) for k in ranking},
-                    method=method,
-                    settings={
-                        **settings,
-                        **attributions.settings_of([batch.rows.index(row) for row in own if row in batch.rows]),
-                        **self.settings(),
-                    },
                     word_aggregation=self.word_aggregation,
                     details=details,
                 )

@@ -10,16 +10,16 @@ from __future__ import annotations
 import base64
 import itertools
 from html import escape
-from typing import Any, Mapping, Sequence
+from typing import Annotated, Any, Mapping, Sequence
 
 import numpy as np
+from annotated_types import Ge
 
 from attrix.contracts.explanation import Explanation, TargetAttribution
 from attrix.contracts.hookspecs import hookimpl
 from attrix.contracts.renderer import Renderer
 from attrix.drawing.figures import image_figure, png_bytes
 from attrix.drawing.pictures import DATA_URI_PREFIX
-from attrix.errors import InputError, InputTypeError
 from attrix.renderers.html_style import PAGE_STYLE, STYLE, colour, scored_span
 from attrix.renderers.html_summary import summary_page
 from attrix.renderers.html_tables import table
@@ -39,13 +39,7 @@ class HtmlRenderer(Renderer):
     name = "html"
     suffix = ".html"
 
-    def __init__(self, *, title: str = "attrix explanations", index: bool = True, page_size: int = 50) -> None:
-        if not isinstance(title, str):
-            raise InputTypeError(f"title must be a string, got {type(title).__name__} {title!r:.80}")
-        if not isinstance(index, bool):
-            raise InputTypeError(f"index must be True or False, got {index!r}")
-        if not isinstance(page_size, int) or isinstance(page_size, bool) or page_size < 1:
-            raise InputError(f"page_size must be a positive integer (explanations per page), got {page_size!r}")
+    def __init__(self, *, title: str = "attrix explanations", index: bool = True, page_size: Annotated[int, Ge(1)] = 50) -> None:
         self.title, self.index, self.page_size = title, index, page_size
 
     def render(self, explanations: Sequence[Explanation]) -> str:

@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import os
 from io import BytesIO
-from typing import Literal, Sequence
+from typing import Annotated, Any, Literal, Mapping, Sequence
 
 import numpy as np
+from annotated_types import Ge, Interval
 from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg, RendererAgg
 from matplotlib.figure import Figure
@@ -24,13 +25,13 @@ from PIL import Image
 
 from attrix.contracts.explanation import Explanation
 from attrix.contracts.hookspecs import hookimpl
+from attrix.contracts.options import options_of
 from attrix.contracts.renderer import Renderer
 from attrix.drawing.colors import colormap, scale
 from attrix.drawing.figures import check_options, image_figure
 from attrix.drawing.pictures import pixels_of_data_uri, rgb_pixels
-from attrix.errors import InputError, InputTypeError, UnknownNameError
+from attrix.errors import InputError
 from attrix.renderers.pieces import (
-    check_view,
     heading,
     is_image,
     pieces,
@@ -39,7 +40,6 @@ from attrix.renderers.pieces import (
     title,
 )
 
-FIGURES = ("auto", "text", "bars", "image")
 DPI = 100
 WIDTH = 900
 """Pixels: the width of text and bar figures."""
@@ -62,22 +62,20 @@ class PngRenderer(Renderer):
         *,
         figure: Literal["auto", "text", "bars", "image"] = "auto",
         view: Literal["words", "tokens"] = "words",
-        top_k: int = 10,
+        top_k: Annotated[int, Ge(1)] = 10,
         method: Literal["heatmap", "overlay", "masked_image", "alpha_scaling"] = "overlay",
         sign: Literal["all", "positive", "negative", "absolute"] = "all",
-        outlier_threshold: float = 0.1,
+        outlier_threshold: Annotated[float, Interval(ge=0, le=1)] = 0.1,
         side_by_side: bool = False,
     ) -> None:
-        if figure not in FIGURES:
-            raise UnknownNameError("figure", figure, FIGURES)
-        check_view(view)
-        if isinstance(top_k, bool) or not isinstance(top_k, int) or top_k < 1:
-            raise InputError(f"top_k must be a whole number of words, at least 1, got {top_k!r}")
-        check_options(method, sign, outlier_threshold)
-        if not isinstance(side_by_side, bool):
-            raise InputTypeError(f"side_by_side must be True or False, got {side_by_side!r}")
         self.figure, self.view, self.top_k = figure, view, top_k
         self.method, self.sign, self.outlier_threshold, self.side_by_side = method, sign, outlier_threshold, side_by_side
+
+    @classmethod
+    def validate_options(cls, options: Mapping[str, Any]) -> None:
+        """The rule image figures keep between ``method`` and ``sign``: a method that shows magnitudes has no sign 'all'."""
+        given = {name: options.get(name, parameter.default) for name, parameter in options_of(cls).items()}
+        check_options(given["method"], given["sign"], given["outlier_threshold"])
 
     def render(self, explanations: Sequence[Explanation]) -> bytes:
         if not explanations:

@@ -13,8 +13,9 @@ import shutil
 import sys
 from io import StringIO
 from pathlib import Path
-from typing import Literal, Sequence
+from typing import Annotated, Literal, Sequence
 
+from annotated_types import Ge
 from rich.color import Color
 from rich.console import Console
 from rich.padding import Padding
@@ -25,10 +26,8 @@ from attrix.contracts.explanation import Explanation, TargetAttribution
 from attrix.contracts.hookspecs import hookimpl
 from attrix.contracts.renderer import Renderer
 from attrix.drawing.colors import colormap, scale
-from attrix.errors import InputError, UnknownNameError
 from attrix.renderers.pieces import (
     Piece,
-    check_view,
     heading,
     is_image,
     pieces,
@@ -36,7 +35,6 @@ from attrix.renderers.pieces import (
     title,
 )
 
-COLORS = ("auto", "always", "never")
 DEFAULT_WIDTH = 100
 """Columns when the width of the terminal cannot be found."""
 
@@ -51,17 +49,10 @@ class TerminalRenderer(Renderer):
         self,
         *,
         color: Literal["auto", "always", "never"] = "auto",
-        top_k: int = 5,
+        top_k: Annotated[int, Ge(0)] = 5,
         view: Literal["words", "tokens"] = "words",
-        width: int | None = None,
+        width: Annotated[int, Ge(20)] | None = None,
     ) -> None:
-        if color not in COLORS:
-            raise UnknownNameError("color", color, COLORS)
-        if isinstance(top_k, bool) or not isinstance(top_k, int) or top_k < 0:
-            raise InputError(f"top_k must be a whole number of words, 0 or more, got {top_k!r}")
-        check_view(view)
-        if width is not None and (isinstance(width, bool) or not isinstance(width, int) or width < 20):
-            raise InputError(f"width must be a number of columns, at least 20, or None for the terminal's, got {width!r}")
         self.color, self.top_k, self.view, self.width = color, top_k, view, width
 
     def render(self, explanations: Sequence[Explanation]) -> str:

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from contextlib import contextmanager
-from typing import Any, Iterator
+from typing import Annotated, Any, Iterator
 
 import torch
+from annotated_types import Ge
 from torch import nn
 from transformers import PreTrainedModel
 
@@ -17,12 +18,13 @@ from attrix.api.loading import (
     load_processor,
 )
 from attrix.api.placement import resolve_device, resolve_dtype
+from attrix.api.provenance import stamp
 from attrix.contracts.backend import Backend
 from attrix.contracts.explanation import Explanation
 from attrix.contracts.options import options_of
 from attrix.contracts.targets import Target
 from attrix.errors import InputError, UnknownNameError
-from attrix.host.registry import create, get_registry
+from attrix.host.registry import check_arguments, create, get_registry
 from attrix.integration.batching import length_batches
 
 
@@ -57,7 +59,7 @@ class Explainer:
         task: str = "auto",
         backend: str | None = None,
         *,
-        batch_size: int = 8,
+        batch_size: Annotated[int, Ge(1)] = 8,
         device: str | torch.device | None = None,
         dtype: str | torch.dtype | None = None,
         revision: str | None = None,
@@ -78,8 +80,7 @@ class Explainer:
             )
         if tokenizer is None:
             raise InputError("a loaded model needs its tokenizer or processor: Explainer(model, tokenizer)")
-        if not isinstance(batch_size, int) or batch_size < 1:
-            raise InputError(f"batch_size must be a positive integer, got {batch_size!r}")
+        check_arguments(Explainer, "the Explainer", {"batch_size": batch_size})
         backend = backend or task_entry.obj.default_backend
         backend_entry = get_registry().get("backend", backend)
         task_options = {k: v for k, v in options.items() if k in options_of(task_entry.obj)}
@@ -118,4 +119,6 @@ class Explainer:
         prepared.problem = prepared.problem.to(self.model.device)
         with frozen_parameters(self.model):
             attributions = self.backend.attribute(prepared.problem)
-        return self.task.explanations(prepared, attributions, self.backend.name, self.backend.settings())
+        explanations = self.task.explanations(prepared, attributions)
+        stamp(explanations, self.task, self.backend, attributions, prepared.rows)
+        return explanations

@@ -24,14 +24,12 @@ from attrix.api.loading import (
     load_processor,
 )
 from attrix.contracts.explanation import Explanation
+from attrix.contracts.inputs import InputField
 from attrix.contracts.options import options_of
 from attrix.contracts.targets import Target
+from attrix.contracts.task import Task
 from attrix.errors import AttrixError, InputError
 from attrix.host.registry import create, get_registry
-from attrix.plugins.image import ImageClassification
-from attrix.plugins.pairwise import PairwiseClassification
-from attrix.plugins.qa import ENDS, QuestionAnswering
-from attrix.plugins.zero_shot import ZeroShotClassification, parse_labels
 from attrix.text.encoding import check_text
 
 PAGE = Path(__file__).with_name("page.py")
@@ -44,40 +42,6 @@ TOP_K = 10
 AUTO = "auto"
 
 logger = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class InputField:
-    """One input widget: the key it fills, its label, ``"line"``, ``"area"`` or ``"image"``, and an example value."""
-
-    name: str
-    label: str
-    kind: str
-    example: str = ""
-
-
-INPUT_FIELDS: dict[str, tuple[InputField, ...]] = {
-    "text": (InputField("text", "Text", "area", "I love this movie, it is wonderful"),),
-    "pair": (
-        InputField("text", "Text", "area", "A man is playing a guitar."),
-        InputField("text_pair", "Text pair", "area", "Someone plays music."),
-    ),
-    "question": (
-        InputField("question", "Question", "line", "Where does Anna live?"),
-        InputField("context", "Context", "area", "Anna lives in Berlin and works in Paris."),
-    ),
-    "zero_shot": (
-        InputField("text", "Text", "area", "The team won the final in the last minute."),
-        InputField("candidate_labels", "Candidate labels, comma-separated", "line", "sports, politics, music"),
-    ),
-    "image": (InputField("image", "Image", "image"),),
-}
-FORMS: tuple[tuple[type, str], ...] = (
-    (PairwiseClassification, "pair"),
-    (QuestionAnswering, "question"),
-    (ZeroShotClassification, "zero_shot"),
-    (ImageClassification, "image"),
-)
 
 
 @dataclass(frozen=True)
@@ -248,25 +212,19 @@ def changed_options(fields: list[OptionField], values: dict[str, Any]) -> tuple[
     )
 
 
-def input_form(task: str) -> str:
-    """Which inputs ``task`` takes: ``"text"``, ``"pair"``, ``"question"``, ``"zero_shot"`` or ``"image"``."""
-    cls = get_registry().get("task", task).obj
-    return next((form for base, form in FORMS if issubclass(cls, base)), "text")
+def task_class(task: str) -> type[Task]:
+    """The task class registered as ``task``, third-party ones included."""
+    return get_registry().get("task", task).obj
+
+
+def input_fields(task: str) -> tuple[InputField, ...]:
+    """The inputs ``task`` declares, one widget each."""
+    return task_class(task).inputs
 
 
 def target_choices(info: ModelInfo, task: str, inputs: dict[str, Any]) -> list[str]:
-    """``predicted``, ``all``, then what can be explained: the labels, the candidate labels, or a QA answer's ends."""
-    form = input_form(task)
-    if form == "question":
-        labels: tuple[str, ...] = tuple(ENDS.values())
-    elif form == "zero_shot":
-        try:
-            labels = parse_labels(inputs.get("candidate_labels", ""))
-        except InputError:
-            labels = ()
-    else:
-        labels = info.labels
-    return [PREDICTED, ALL, *labels]
+    """``predicted``, ``all``, then what the task says can be explained for ``inputs`` (by default the model's labels)."""
+    return [PREDICTED, ALL, *task_class(task).target_names(inputs, info.labels)]
 
 
 def target_of(choice: str) -> Target:
@@ -274,18 +232,19 @@ def target_of(choice: str) -> Target:
     return None if choice == PREDICTED else choice
 
 
-def make_input(form: str, values: dict[str, Any]) -> Any:
-    """The task input the page's fields describe, each text checked to be non-empty; the task checks it further."""
-    if form == "image":
-        return read_image(values["image"])
-    texts = {name: check_text(value, name) for name, value in values.items()}
-    if form == "pair":
-        return texts["text"], texts["text_pair"]
-    if form == "question":
-        return {"question": texts["question"], "context": texts["context"]}
-    if form == "zero_shot":
-        return {"text": texts["text"], "candidate_labels": texts["candidate_labels"]}
-    return texts["text"]
+def make_input(task: str, values: dict[str, Any]) -> Any:
+    """``task``'s input from the page's fields (by name): uploads read as images, texts checked to be non-empty;
+    the task checks it further."""
+    cls = task_class(task)
+    widgets = {field.name: field.widget for field in cls.inputs}
+    return cls.input_item({name: _read(widgets.get(name), name, value) for name, value in values.items()})
+
+
+def _read(widget: str | None, name: str, value: Any) -> Any:
+    """A field's value as the task takes it: an upload read as an image, a text checked to be non-empty."""
+    if widget == "image":
+        return read_image(value)
+    return value if widget is None else check_text(value, name)
 
 
 def read_image(data: bytes | None) -> Image.Image:
@@ -302,7 +261,7 @@ def read_image(data: bytes | None) -> Image.Image:
 
 def explain(request: Request, loader: Callable[[str, str], LoadedModel] = load) -> Result:
     """The explanation ``request`` asks for, its model from ``loader`` (the page passes a cached one), timed."""
-    item = make_input(input_form(request.task), dict(request.inputs))
+    item = make_input(request.task, dict(request.inputs))
     loaded = loader(request.model, request.task)
     with loaded.lock:
         options = dict(request.options)

@@ -7,6 +7,7 @@ from typing import Any
 import streamlit as st
 
 from attrix.app import logic as app_logic
+from attrix.contracts.inputs import InputField
 
 load = st.cache_resource(max_entries=4, show_spinner="Loading the model…")(app_logic.load)
 describe = st.cache_data(max_entries=16, show_spinner=False)(app_logic.describe)
@@ -24,14 +25,14 @@ def option_widget(backend: str, field: app_logic.OptionField) -> Any:
     return st.text_input(field.name, value=field.default, key=key)
 
 
-def input_widget(field: app_logic.InputField) -> Any:
-    """The widget of one input field, returning its value (the uploaded bytes for an image)."""
+def input_widget(field: InputField) -> Any:
+    """The widget the task declares for one input, returning its value (the uploaded bytes for an image)."""
     key = f"input-{field.name}"
-    if field.kind == "image":
-        upload = st.file_uploader(field.label, type=["png", "jpg", "jpeg", "gif", "bmp", "webp"], key=key)
+    if field.widget == "image":
+        upload = st.file_uploader(field.label, type=["png", "jpg", "jpeg", "gif", "bmp", "webp"], key=key, help=field.description)
         return None if upload is None else upload.getvalue()
-    widget = st.text_area if field.kind == "area" else st.text_input
-    return widget(field.label, value=field.example, key=key)
+    widget = st.text_area if field.widget == "area" else st.text_input
+    return widget(field.label, value=field.example, key=key, help=field.description)
 
 
 def show(result: app_logic.Result) -> None:
@@ -74,7 +75,7 @@ with st.sidebar:
             values[field.name] = option_widget(backend, field)
     options = app_logic.changed_options(fields, values)
 
-values = {field.name: input_widget(field) for field in app_logic.INPUT_FIELDS[app_logic.input_form(task)]}
+values = {field.name: input_widget(field) for field in app_logic.input_fields(task)}
 target = st.selectbox("Target", app_logic.target_choices(info, task, values), key="target")
 request = app_logic.Request(info.name, task, backend, options, tuple(values.items()), target)
 if st.button("Explain", type="primary", key="explain"):

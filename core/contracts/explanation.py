@@ -71,21 +71,28 @@ class TargetAttribution:
 
 @dataclass
 class Explanation:
-    """Attributions of one input toward one or more targets, with the prediction and how they were made."""
+    """Attributions of one input toward one or more targets, with the prediction and how they were made.
 
-    task: str
-    model: str
+    A task fills in what the attributions say; the ``Explainer`` stamps how they were made, once for every task:
+    ``task``, ``model``, ``method`` (the backend), ``settings`` and ``details["versions"]``. Those provenance
+    fields are keyword-only, empty until stamped.
+    """
+
+    task: str = field(default="", kw_only=True)
+    model: str = field(default="", kw_only=True)
     inputs: dict[str, Any]
     tokens: list[str]
     words: list[Word]
     targets: list[TargetAttribution]
     predicted_label: str
     probabilities: dict[str, float]
-    method: str
+    method: str = field(default="", kw_only=True)
     settings: dict[str, Any] = field(default_factory=dict)
+    """The backend's and the task's options in force, and what the backend recorded for this input (``steps_used``)."""
     word_aggregation: str = "sum"
     details: dict[str, Any] = field(default_factory=dict)
-    """What a task adds beyond the common fields (a QA answer span, NER entities, ...); JSON-ready."""
+    """What a task adds beyond the common fields (a QA answer span, NER entities, ...), and the ``versions`` of the
+    libraries that made it; JSON-ready."""
 
     def target(self, label: str | int | None = None) -> TargetAttribution:
         """The attributions toward ``label`` (a name or output index); the first target by default."""

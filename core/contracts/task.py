@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -10,6 +11,7 @@ from transformers import PretrainedConfig, PreTrainedModel
 
 from attrix.contracts.backend import Attributions
 from attrix.contracts.explanation import Explanation
+from attrix.contracts.inputs import TEXT, InputField, input_item
 from attrix.contracts.options import options_of
 from attrix.contracts.problem import Problem
 from attrix.contracts.targets import Target
@@ -21,6 +23,9 @@ class Prepared:
 
     problem: Problem
     context: Any
+    rows: list[list[int]] | None = None
+    """The problem rows each input's explanation is made of, when they are not row n for input n (zero-shot: one
+    row per candidate label); what the backend recorded for those rows (``steps_used``) goes to its settings."""
 
 
 class Task(ABC):
@@ -36,6 +41,8 @@ class Task(ABC):
     """The ``transformers`` auto class that loads a checkpoint for this task."""
     default_backend: ClassVar[str] = "layer_ig"
     """The backend used when the user names none."""
+    inputs: ClassVar[tuple[InputField, ...]] = (TEXT,)
+    """The named inputs one item is made of: one field means the item is its bare value, several a dict by name."""
 
     def __init__(self, model: PreTrainedModel, processor: Any) -> None:
         self.model = model.eval()
@@ -50,6 +57,21 @@ class Task(ABC):
     def auto_fits(cls, architecture: str, config: PretrainedConfig) -> bool:
         """Whether ``task="auto"`` should pick this task for such a model; tasks needing special inputs say no."""
         return cls.accepts(architecture, config)
+
+    @classmethod
+    def input_names(cls) -> tuple[str, ...]:
+        """The names of the declared ``inputs``, in order."""
+        return tuple(field.name for field in cls.inputs)
+
+    @classmethod
+    def input_item(cls, values: Mapping[str, Any]) -> Any:
+        """The item named ``values`` make (see ``inputs``); an error naming the inputs when one is unknown or missing."""
+        return input_item(cls.inputs, values, f"task {getattr(cls, 'name', cls.__name__)!r}")
+
+    @classmethod
+    def target_names(cls, values: Mapping[str, Any], labels: Sequence[str]) -> tuple[str, ...]:
+        """The targets a UI can offer for input ``values`` (by name) to a model with ``labels``: those labels."""
+        return tuple(labels)
 
     def settings(self) -> dict[str, Any]:
         """The task options in force, recorded in every explanation."""
@@ -73,5 +95,6 @@ class Task(ABC):
         """A batch of checked inputs as a problem whose targets are what ``target`` names."""
 
     @abstractmethod
-    def explanations(self, prepared: Prepared, attributions: Attributions, method: str, settings: dict[str, Any]) -> list[Explanation]:
-        """One explanation per input of the batch."""
+    def explanations(self, prepared: Prepared, attributions: Attributions) -> list[Explanation]:
+        """One explanation per input of the batch, saying what its attributions say; the ``Explainer`` stamps each
+        with how it was made (task, model, method, settings, versions)."""

@@ -19,6 +19,7 @@ import torch
 from attrix.api.loading import architecture_of, choose_task
 from attrix.contracts.options import options_of
 from attrix.errors import TaskMismatchError, UnknownNameError
+from attrix.experiments.executors import RAY_OPTIONS, check_ray_options
 from attrix.experiments.inputs import check_inputs
 from attrix.experiments.located_yaml import ConfigError, KeyPath, Located, read_yaml
 from attrix.experiments.model_config import ModelConfigError, offline_config
@@ -26,7 +27,6 @@ from attrix.experiments.schema import Component, EngineSpec, Experiment
 from attrix.host.hints import conforms, describe
 from attrix.host.option_checks import OptionError, check_options
 from attrix.host.registry import Entry, Kind, get_registry
-from attrix.runs import ray_executor as ray_engine
 
 __all__ = ["ConfigError", "ConfigWarning", "OptionError", "load_experiment", "parse_experiment"]
 
@@ -83,8 +83,9 @@ def expand_shorthands(data: dict[str, Any]) -> dict[str, Any]:
 
 
 def build(cls: type, data: Any, path: KeyPath, located: Located) -> Any:
-    """The dataclass ``cls`` from the mapping ``data``, each value checked against its field's type; null keeps a default."""
-    hints = typing.get_type_hints(cls)
+    """The dataclass ``cls`` from the mapping ``data``, each value checked against its field's type and the constraints
+    its ``Annotated`` hint declares (``batch_size >= 1``); null keeps a default."""
+    hints = typing.get_type_hints(cls, include_extras=True)
     if data is None:
         return cls()
     if not isinstance(data, dict):
@@ -131,9 +132,7 @@ def resolve(experiment: Experiment, located: Located, directory: Path) -> Experi
 
 
 def _check_scalars(experiment: Experiment, located: Located) -> None:
-    """The checks of single values: positive sizes, a device torch knows, optional packages installed."""
-    if experiment.batch_size < 1:
-        raise located.bad_value(("batch_size",), experiment.batch_size, "an integer >= 1")
+    """The checks of single values their type hints cannot say: a model, a device torch knows, optional packages installed."""
     if not experiment.model.path:
         raise located.bad_value(("model", "path"), "", "a model directory, a Hub id, or 'default' for the embedded model")
     try:
@@ -153,9 +152,9 @@ def _check_engine(engine: EngineSpec, located: Located) -> None:
         return
     path = ("engine", "options")
     try:
-        ray_engine.check_options(engine.options)
+        check_ray_options(engine.options)
     except UnknownNameError as error:
-        raise located.unknown_key(path + (error.name,), ray_engine.OPTIONS, ": not an option of engine 'ray'") from None
+        raise located.unknown_key(path + (error.name,), RAY_OPTIONS, ": not an option of engine 'ray'") from None
     except OptionError as error:
         raise located.bad_value(path + (error.option,), engine.options[error.option], error.allowed, "is not allowed by engine 'ray'") from None
 

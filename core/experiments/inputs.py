@@ -6,13 +6,13 @@ import csv
 import dataclasses
 import importlib.util
 import json
+from collections.abc import Mapping
 from pathlib import Path
 
+from attrix.contracts.inputs import InputField
 from attrix.experiments.located_yaml import ConfigError, Located
-from attrix.experiments.schema import InputsSpec
+from attrix.experiments.schema import FORMATS, InputsSpec
 from attrix.host.registry import Entry
-from attrix.runs.dataset import FORMATS, input_names
-from attrix.text.task import TextTask
 
 PATH = ("inputs", "path")
 
@@ -20,12 +20,13 @@ PATH = ("inputs", "path")
 def check_inputs(inputs: InputsSpec, located: Located, directory: Path, task: Entry) -> InputsSpec:
     """``inputs`` with its file path made absolute (relative to ``directory``) and its format filled in.
 
-    For a task whose inputs are files (not a text task), inline strings naming a file under ``directory`` become
-    absolute paths too.
+    In inline items, the values of inputs the task declares as paths (``InputField.relative_path``, images) that
+    name a file under ``directory`` become absolute paths too.
     """
     if inputs.limit is not None and inputs.limit < 0:
         raise located.bad_value(("inputs", "limit"), inputs.limit, "an integer >= 0, or null for every row")
-    names = input_names(task.obj)
+    fields: tuple[InputField, ...] = task.obj.inputs
+    names = task.obj.input_names()
     for name in inputs.fields:
         if name not in names:
             raise located.unknown_key(("inputs", "fields", name), names, f": not an input of task {task.name!r}")
@@ -35,8 +36,9 @@ def check_inputs(inputs: InputsSpec, located: Located, directory: Path, task: En
     if inputs.items is not None:
         if not inputs.items:
             raise located.bad_value(("inputs", "items"), [], "a list of at least one input")
-        paths_as_items = not issubclass(task.obj, TextTask)
-        items = tuple(_as_path(item, directory) if paths_as_items else item for item in inputs.items)
+        paths = {inputs.fields.get(field.name, field.name) for field in fields if field.relative_path}
+        bare_path = len(fields) == 1 and bool(paths)
+        items = tuple(_with_paths(item, paths, bare_path, directory) for item in inputs.items)
         return dataclasses.replace(inputs, items=items)
     path = directory / Path(inputs.path).expanduser()
     if not path.is_file():
@@ -49,13 +51,22 @@ def check_inputs(inputs: InputsSpec, located: Located, directory: Path, task: En
     for key, column in [*named.items(), (("inputs", "id_field"), inputs.id_field)]:
         if column is not None and column not in columns:
             raise located.bad_value(key, column, f"a column of {path.name}: {', '.join(columns)}", "is not a column")
-    if not any(inputs.fields.get(name, name) in columns for name in names):
+    missing = [field.name for field in fields if field.required and inputs.fields.get(field.name, field.name) not in columns]
+    if missing:
         raise located.error(
             ("inputs", "fields"),
-            f"{path.name} has no column {' or '.join(map(repr, names))} for task {task.name!r}; allowed: "
+            f"{path.name} has no column {' or '.join(map(repr, missing))} for task {task.name!r}; allowed: "
             f"inputs.fields mapping {', '.join(names)} to columns of {path.name}: {', '.join(columns)}",
         )
     return dataclasses.replace(inputs, path=str(path.resolve()), format=file_format)
+
+
+def _with_paths(item: object, paths: set[str], bare_path: bool, directory: Path) -> object:
+    """An inline item whose path values (under the keys ``paths``, or itself when ``bare_path``) are made absolute
+    where they name a file under ``directory``."""
+    if isinstance(item, Mapping):
+        return {key: _as_path(value, directory) if key in paths else value for key, value in item.items()}
+    return _as_path(item, directory) if bare_path else item
 
 
 def _as_path(item: object, directory: Path) -> object:

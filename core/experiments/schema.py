@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
+
+from annotated_types import Ge
 
 DEFAULT_MODEL = "default"
 """``model.path`` that names the embedded default sentiment model."""
+FORMATS = {".jsonl": "jsonl", ".ndjson": "jsonl", ".csv": "csv", ".parquet": "parquet", ".pq": "parquet"}
+"""The data file suffixes ``inputs.path`` may end in, and the ``inputs.format`` each means."""
 
 
 @dataclass(frozen=True)
@@ -64,7 +68,7 @@ class Experiment:
     backend: Component = field(default_factory=Component)
     targets: str | int | list[str | int] = "predicted"
     inputs: InputsSpec = field(default_factory=InputsSpec)
-    batch_size: int = 8
+    batch_size: Annotated[int, Ge(1)] = 8
     output: OutputSpec = field(default_factory=OutputSpec)
     seed: int = 0
     renderers: tuple[Component, ...] = ()

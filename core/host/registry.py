@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from attrix.contracts.backend import Backend
+from attrix.contracts.inputs import check_fields
 from attrix.contracts.options import options_of
 from attrix.contracts.renderer import Renderer
 from attrix.contracts.task import Task
@@ -91,6 +92,8 @@ class Registry:
             name = name or getattr(obj, "name", None)
             if not isinstance(name, str) or not name:
                 raise TypeError(f"{obj.__name__} needs a name: a class attribute 'name' or register(cls, name=...)")
+            if kind == "task":
+                check_fields(obj.inputs, obj.__name__)
             collected[name] = Entry(kind, name, obj, impl.plugin_name, source.name if source else None, source.version if source else None)
 
         try:
@@ -143,15 +146,17 @@ def create(kind: Kind, name: str, *args: Any, **options: Any) -> Any:
     for key in options:
         if key not in valid:
             raise UnknownNameError("option", key, valid, f"for {kind} {name!r}")
-    _check(entry, options)
+    check_arguments(entry.obj, f"{kind} {name!r}", options)
     return entry.obj(*args, **options)
 
 
-def _check(entry: Entry, options: dict[str, Any]) -> None:
-    """``check_options``, its refusals as errors naming the option, the value and what is allowed, as a plugin's own do."""
-    where = f"of {entry.kind} {entry.name!r}"
+def check_arguments(cls: type, owner: str, options: dict[str, Any]) -> None:
+    """Check keyword ``options`` of ``cls``'s constructor as ``create`` checks a plugin's (type hints, their
+    ``Annotated`` constraints, ``cls.validate_options``), refusing them with errors that name ``owner`` (``"backend
+    'ig'"``, ``"the Explainer"``), the option, the value and what is allowed."""
+    where = f"of {owner}"
     try:
-        check_options(entry.obj, options)
+        check_options(cls, options)
     except OptionError as error:
         if error.option not in options:
             raise InputError(f"option {error.option!r} {where} is not set, and it is needed; allowed: {error.allowed}") from None
@@ -163,4 +168,4 @@ def _check(entry: Entry, options: dict[str, Any]) -> None:
     except AttrixError:
         raise
     except ValueError as error:
-        raise InputError(f"{entry.kind} {entry.name!r} refuses these options: {error}") from None
+        raise InputError(f"{owner} refuses these options: {error}") from None

@@ -10,15 +10,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from attrix.contracts.inputs import InputField, input_item
 from attrix.errors import InputError, UnknownNameError
-from attrix.experiments.schema import InputsSpec
+from attrix.experiments.schema import FORMATS, InputsSpec
 from attrix.runs.extras import require
-
-FORMATS = {".jsonl": "jsonl", ".ndjson": "jsonl", ".csv": "csv", ".parquet": "parquet", ".pq": "parquet"}
-INPUT_NAMES = {"qa": ("question", "context"), "zero_shot": ("text", "candidate_labels"), "image": ("image",)}
-"""The input names of the built-in tasks that do not declare ``input_names`` themselves; other tasks take ``text``."""
-PATH_INPUTS = ("image",)
-"""Input names whose relative paths are read relative to the inputs file."""
 
 RowId = int | str
 
@@ -32,15 +27,16 @@ class Row:
     problem: str | None = None
 
 
-def input_names(task: type) -> tuple[str, ...]:
-    """The names of a task's input fields: one name means the input is the bare value, several a dict of them."""
-    return tuple(getattr(task, "input_names", None) or INPUT_NAMES.get(getattr(task, "name", ""), ("text",)))
-
-
 class Dataset:
-    """The rows ``spec`` describes, read lazily; ids are the ``id_field`` values as strings, or the row numbers from 0."""
+    """The rows ``spec`` describes, read lazily; ids are the ``id_field`` values as strings, or the row numbers from 0.
 
-    def __init__(self, spec: InputsSpec, names: Sequence[str]) -> None:
+    ``inputs`` are the task's declared ``Task.inputs`` (a bare name stands for a plain text field): a row gives the
+    bare value of a single input, or a dict of several, each read from its column (``spec.fields`` maps names to columns).
+    """
+
+    def __init__(self, spec: InputsSpec, inputs: Sequence[InputField | str]) -> None:
+        self.inputs = tuple(field if isinstance(field, InputField) else InputField(field) for field in inputs)
+        names = [field.name for field in self.inputs]
         if (spec.items is None) == (spec.path is None):
             raise InputError("inputs need either items (a list of inputs) or path (a JSONL, CSV or Parquet file), not both or neither")
         for name in spec.fields:
@@ -49,7 +45,7 @@ class Dataset:
         if spec.limit is not None and (not isinstance(spec.limit, int) or spec.limit < 0):
             raise InputError(f"inputs.limit must be a non-negative integer, got {spec.limit!r}")
         self.spec = spec
-        self.columns = {name: spec.fields.get(name, name) for name in names}
+        self.columns = {field.name: spec.fields.get(field.name, field.name) for field in self.inputs}
         self.path = None if spec.path is None else Path(spec.path)
         self.format = None if self.path is None else _format_of(self.path, spec.format)
         if self.path is not None and not self.path.is_file():
@@ -88,16 +84,24 @@ class Dataset:
             return Row(row_id, record.text, record.reason)
         if not isinstance(record, Mapping):
             return Row(row_id, record)
-        values = {name: self._value(name, record[column]) for name, column in self.columns.items() if column in record}
-        if not values:
-            wanted = ", ".join(repr(column) for column in self.columns.values())
-            return Row(row_id, dict(record), f"the row has no field {wanted}; its fields are {', '.join(map(str, record))}")
-        if len(self.columns) == 1:
-            return Row(row_id, next(iter(values.values())))
-        return Row(row_id, values)
+        present = [field for field in self.inputs if self.columns[field.name] in record]
+        values = {field.name: self._value(field, record[self.columns[field.name]]) for field in present}
+        missing = [field.name for field in self.inputs if field.required and field.name not in values]
+        if missing or not values:
+            return Row(row_id, dict(record), self._missing(missing or list(self.columns), record))
+        return Row(row_id, input_item(self.inputs, values))
 
-    def _value(self, name: str, value: Any) -> Any:
-        if name in PATH_INPUTS and isinstance(value, str) and self.path is not None and not Path(value).is_absolute():
+    def _missing(self, missing: list[str], record: Mapping[str, Any]) -> str:
+        """Why a row without the columns of the inputs ``missing`` cannot be explained, naming the task's inputs."""
+        columns = " or ".join(repr(self.columns[name]) for name in missing)
+        message = f"the row has no field {columns}"
+        if len(self.inputs) > 1 or any(self.columns[name] != name for name in missing):
+            inputs = ", ".join(name if column == name else f"{name} (column {column!r})" for name, column in self.columns.items())
+            message += f"; the task's inputs are {inputs} (inputs.fields maps input names to columns)"
+        return f"{message}; its fields are {', '.join(map(str, record))}"
+
+    def _value(self, field: InputField, value: Any) -> Any:
+        if field.relative_path and isinstance(value, str) and self.path is not None and not Path(value).is_absolute():
             return str(self.path.parent / value)
         return value
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import importlib.metadata
 import json
 import os
 import time
@@ -11,22 +10,17 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from attrix.api.provenance import versions
 from attrix.errors import AttrixError
 from attrix.experiments.schema import Experiment
 
 MANIFEST = "manifest.json"
-PACKAGES = ("attrix", "torch", "transformers", "captum")
 FREE_ON_RESUME = ("engine", "output.directory")
 """Config keys a resumed run may change: they do not change the rows."""
 
 
 class RunDirectoryError(AttrixError):
     """An output directory that does not fit the run: not empty without ``--resume``, nothing to resume, or another config's."""
-
-
-def versions() -> dict[str, str]:
-    """The installed versions of attrix and the libraries its results depend on."""
-    return {package: importlib.metadata.version(package) for package in PACKAGES}
 
 
 def model_hash(path: str | Path) -> str | None:

@@ -4,38 +4,15 @@ from __future__ import annotations
 
 import json
 import pickle
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator
 from typing import Any
 
-from attrix.errors import UnknownNameError
+from attrix.experiments.executors import check_ray_options
 from attrix.experiments.schema import Experiment
-from attrix.host.hints import conforms, describe
-from attrix.host.option_checks import OptionError, OptionTypeError
 from attrix.runs.dataset import Row
 from attrix.runs.extras import require
 from attrix.runs.rows import WINDOW_BATCHES, ResultRow, explain_rows
 from attrix.runs.setup import explainer_for, model_location, target_of
-
-OPTIONS: dict[str, Any] = {
-    "address": str | None,
-    "runtime_env": dict[str, Any] | None,
-    "actors": int,
-    "num_cpus": float,
-    "num_gpus": float,
-}
-"""``engine.options`` of the Ray engine and their types: where the cluster is, and the actors and their resources."""
-MINIMUMS = {"actors": 1, "num_cpus": 0, "num_gpus": 0}
-
-
-def check_options(options: Mapping[str, Any]) -> None:
-    """Raise ``UnknownNameError`` for a key the Ray engine does not take, ``OptionError`` for a value it does not allow."""
-    for key, value in options.items():
-        if key not in OPTIONS:
-            raise UnknownNameError("option", key, OPTIONS, "for engine 'ray'")
-        if not conforms(value, OPTIONS[key]):
-            raise OptionTypeError(key, describe(OPTIONS[key]))
-        if key in MINIMUMS and value < MINIMUMS[key]:
-            raise OptionError(key, f"{describe(OPTIONS[key])} >= {MINIMUMS[key]}")
 
 
 class ExplainActor:
@@ -58,7 +35,7 @@ class RayExecutor:
     def __init__(self, experiment: Experiment) -> None:
         self.ray = require("ray", "ray", "engine: ray")
         options = experiment.engine.options
-        check_options(options)
+        check_ray_options(options)
         if not self.ray.is_initialized():
             self.ray.init(address=options.get("address"), runtime_env=options.get("runtime_env"))
         context = self.ray.data.DataContext.get_current()

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 from attrix.contracts.explanation import Explanation
 from attrix.experiments.schema import Experiment
 from attrix.host.registry import create
-from attrix.runs.dataset import Dataset, Row, input_names
+from attrix.runs.dataset import Dataset, Row
 from attrix.runs.manifest import Manifest, RunDirectoryError
 from attrix.runs.outputs import Results, open_results
 from attrix.runs.progress import progress_bar
@@ -65,7 +65,7 @@ def run_experiment(experiment: Experiment, *, resume: bool = False, show_progres
     directory = Path(experiment.output.directory)
     model = model_location(experiment.model)
     manifest = _manifest(directory, experiment, model, resume)
-    dataset = Dataset(experiment.inputs, input_names(task_class(experiment, model)))
+    dataset = Dataset(experiment.inputs, task_class(experiment, model).inputs)
     total = dataset.count()
     executor = _executor(experiment, model)
     results = open_results(directory, experiment.output.format)

@@ -34,8 +34,6 @@ from attrix.text.encoding import (
     words_of,
 )
 
-EMBEDDINGS = ("word", "position", "embeddings")
-AGGREGATIONS = ("sum", "mean")
 BASELINE_TOKENS = ("pad", "unk", "mask")
 
 
@@ -54,13 +52,12 @@ class TextTask(Task):
         super().__init__(model, processor)
         self.tokenizer = check_fast_tokenizer(processor)
         self.embedding, self.baseline, self.word_aggregation = embedding, baseline, word_aggregation
-        if word_aggregation not in AGGREGATIONS:
-            raise UnknownNameError("word_aggregation", word_aggregation, AGGREGATIONS)
         self.layer = self._layer(embedding)
         self.baseline_id = self._baseline_id(baseline)
         self.limit = token_limit(model, processor)
 
     def _layer(self, embedding: str) -> torch.nn.Module:
+        """The layer ``embedding`` names (one of the values its hint lists, which ``create`` checked)."""
         if self.model.config.is_encoder_decoder:
             if embedding != "word":
                 raise InputError(
@@ -72,15 +69,13 @@ class TextTask(Task):
             return self.model.get_input_embeddings()
         if embedding == "embeddings":
             return embeddings_module(self.model)
-        if embedding == "position":
-            layer = position_embeddings(self.model)
-            if layer is None:
-                raise InputError(
-                    f"{type(self.model).__name__} has no absolute position embeddings; "
-                    f"use embedding='word' or embedding='embeddings'"
-                )
-            return layer
-        raise UnknownNameError("embedding", embedding, EMBEDDINGS)
+        layer = position_embeddings(self.model)
+        if layer is None:
+            raise InputError(
+                f"{type(self.model).__name__} has no absolute position embeddings; "
+                f"use embedding='word' or embedding='embeddings'"
+            )
+        return layer
 
     def _baseline_id(self, baseline: str | int) -> int:
         if isinstance(baseline, int) and not isinstance(baseline, bool):

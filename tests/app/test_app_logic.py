@@ -14,7 +14,8 @@ from attrix.app import logic as app_logic
 from attrix.app.logic import ALL, PREDICTED, OptionField, Request
 from attrix.cli import main
 from attrix.commands import app as app_command
-from attrix.errors import InputError, TaskMismatchError
+from attrix.errors import InputError, TaskMismatchError, UnknownNameError
+from attrix.plugins.pairwise import check_pair
 from attrix.renderers.json import read_json
 from helpers.tiny_models import save
 from helpers.tiny_vision import image as vision_image
@@ -152,30 +153,104 @@ def test_the_default_backend_is_the_tasks(task, backend):
 
 
 @pytest.mark.parametrize("task, form", [
-    ("sequence", "text"), ("multilabel", "text"), ("token", "text"), ("pairwise", "pair"),
-    ("qa", "question"), ("zero_shot", "zero_shot"), ("image", "image"),
+    ("sequence", ("text",)), ("multilabel", ("text",)), ("token", ("text",)), ("pairwise", ("text", "text_pair")),
+    ("qa", ("question", "context")), ("zero_shot", ("text", "candidate_labels")), ("image", ("image",)),
 ])
 def test_each_task_gets_its_inputs(task, form):
-    assert app_logic.input_form(task) == form
-    assert app_logic.INPUT_FIELDS[form]
+    assert tuple(field.name for field in app_logic.input_fields(task)) == form
+    assert app_logic.input_fields(task)
+
+
+def test_the_fields_are_the_tasks_declarations_with_the_labels_widgets_and_examples_the_page_shows():
+    shown = {task: [(f.name, f.label, f.widget, f.example) for f in app_logic.input_fields(task)] for task in attrix.get_registry().entries["task"]}
+    love = [("text", "Text", "area", "I love this movie, it is wonderful")]
+    assert shown["sequence"] == shown["multilabel"] == shown["token"] == love
+    assert shown["pairwise"] == [("text", "Text", "area", "A man is playing a guitar."), ("text_pair", "Text pair", "area", "Someone plays music.")]
+    assert shown["qa"] == [
+        ("question", "Question", "line", "Where does Anna live?"), ("context", "Context", "area", "Anna lives in Berlin and works in Paris.")
+    ]
+    assert shown["zero_shot"] == [
+        ("text", "Text", "area", "The team won the final in the last minute."),
+        ("candidate_labels", "Candidate labels, comma-separated", "line", "sports, politics, music"),
+    ]
+    assert shown["image"] == [("image", "Image", "image", None)]
+    for task in shown:
+        assert all(field.description for field in app_logic.input_fields(task)), task
 
 
 def test_inputs_are_made_in_the_forms_the_tasks_take():
-    assert app_logic.make_input("text", {"text": "fine"}) == "fine"
-    assert app_logic.make_input("pair", {"text": "a", "text_pair": "b"}) == ("a", "b")
-    assert app_logic.make_input("question", {"question": "q?", "context": "c"}) == {"question": "q?", "context": "c"}
+    assert app_logic.make_input("sequence", {"text": "fine"}) == "fine"
+    assert check_pair(app_logic.make_input("pairwise", {"text": "a", "text_pair": "b"})) == ("a", "b")
+    assert app_logic.make_input("qa", {"question": "q?", "context": "c"}) == {"question": "q?", "context": "c"}
     assert app_logic.make_input("zero_shot", {"text": "t", "candidate_labels": "x, y"}) == {"text": "t", "candidate_labels": "x, y"}
 
 
 @pytest.mark.parametrize("form, values, message", [
-    ("text", {"text": ""}, "text is empty"),
-    ("pair", {"text": "fine", "text_pair": " "}, "text_pair is empty"),
-    ("question", {"question": "", "context": "Anna lives in Berlin."}, "question is empty"),
+    ("sequence", {"text": ""}, "text is empty"),
+    ("pairwise", {"text": "fine", "text_pair": " "}, "text_pair is empty"),
+    ("qa", {"question": "", "context": "Anna lives in Berlin."}, "question is empty"),
     ("zero_shot", {"text": "fine", "candidate_labels": ""}, "candidate_labels is empty"),
 ])
 def test_an_empty_field_is_named_in_the_error(form, values, message):
     with pytest.raises(InputError, match=message):
         app_logic.make_input(form, values)
+
+
+def test_an_unknown_or_missing_field_names_the_tasks_inputs():
+    with pytest.raises(UnknownNameError, match="unknown input 'answer' for task 'qa'; valid: context, question"):
+        app_logic.make_input("qa", {"question": "q?", "answer": "a"})
+    with pytest.raises(InputError, match=r"task 'qa' needs the input 'context'; its inputs are question \(the question"):
+        app_logic.make_input("qa", {"question": "q?"})
+
+
+class CaptionTask(attrix.TextTask):
+    """A test task of its own two inputs, explained as a text pair (only made, never explained here)."""
+
+    name = "test_app_caption"
+    heads = ("ForSequenceClassification",)
+    inputs = (
+        attrix.InputField("title", str, "the headline", "line", "Storm hits the coast"),
+        attrix.InputField("body", str, "the article under it", "area", "Heavy rain fell all night."),
+    )
+
+    @classmethod
+    def auto_fits(cls, architecture, config) -> bool:
+        return False
+
+    def scores(self, **inputs):
+        raise NotImplementedError
+
+    def prepare(self, items, target):
+        raise NotImplementedError
+
+    def explanations(self, prepared, attributions, method, settings):
+        raise NotImplementedError
+
+
+class CaptionPlugin:
+    @attrix.hookimpl
+    def register_tasks(self, register):
+        register(CaptionTask)
+
+
+@pytest.fixture
+def caption_task():
+    pm = attrix.plugin_manager()
+    pm.register(CaptionPlugin(), name="test-app-caption")
+    yield CaptionTask.name
+    pm.unregister(name="test-app-caption")
+
+
+def test_a_third_party_task_gets_the_fields_it_declares_and_its_input_made_from_them(sentiment, caption_task):
+    _, info = sentiment
+    assert caption_task in app_logic.describe(info.name).tasks
+    assert [(f.name, f.label, f.widget, f.example) for f in app_logic.input_fields(caption_task)] == [
+        ("title", "Title", "line", "Storm hits the coast"), ("body", "Body", "area", "Heavy rain fell all night.")
+    ]
+    assert app_logic.make_input(caption_task, {"title": "Storm", "body": "Rain."}) == {"title": "Storm", "body": "Rain."}
+    with pytest.raises(InputError, match="body is empty"):
+        app_logic.make_input(caption_task, {"title": "Storm", "body": " "})
+    assert app_logic.target_choices(info, caption_task, {"title": "Storm"}) == [PREDICTED, ALL, "NEGATIVE", "POSITIVE"]
 
 
 def test_an_uploaded_image_is_read_and_a_bad_upload_is_a_readable_error():
@@ -250,7 +325,7 @@ def test_explaining_uses_the_loader_it_is_given(sentiment):
 
 def test_a_bad_backend_option_is_a_readable_error(sentiment):
     name, _ = sentiment
-    with pytest.raises(InputError, match="n_steps must be a positive integer, got 0"):
+    with pytest.raises(InputError, match="option 'n_steps' of backend 'layer_ig' must be an integer >= 1 or auto, got 0"):
         app_logic.explain(request(name, n_steps=0))
 
 
@@ -288,7 +363,7 @@ def test_an_uploaded_image_is_explained_and_drawn(tmp_path):
     buffer = BytesIO()
     vision_image(width=40, height=36, seed=1).save(buffer, format="PNG")
     info = app_logic.describe(model)
-    assert (info.proposed, app_logic.input_form(info.proposed), app_logic.default_backend(info.proposed)) == ("image", "image", "ig")
+    assert (info.proposed, app_logic.input_fields(info.proposed)[0].widget, app_logic.default_backend(info.proposed)) == ("image", "image", "ig")
     result = app_logic.explain(Request(model, "image", "ig", (("n_steps", 8),), (("image", buffer.getvalue()),), PREDICTED))
     target = result.explanation.target()
     assert target.label == result.explanation.predicted_label and target.array is not None

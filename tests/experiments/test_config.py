@@ -180,7 +180,7 @@ def edited(old: str, new: str) -> str:
     (edited("options: {indent: 2}", "options: {indnet: 2}"), "renderers[1].options.indnet", 11, ["unknown key 'indnet' at renderers[1].options", "not an option of renderer 'json'", "valid: indent", "did you mean 'indent'?"]),
     (edited("options: {indent: 2}", "options: {indent: two}"), "renderers[1].options.indent", 11, ["'two' is not allowed by renderer 'json'; allowed: an integer or null"]),
     (edited("  - html", "  - pdf"), "renderers[0].name", 9, ["'pdf' is not a registered renderer; allowed: ", "html", "json"]),
-    (edited("n_steps: 8", "internal_batch_size: big"), "backend.options.internal_batch_size", 6, ["'big' is not allowed by backend 'layer_ig'; allowed: an integer or null"]),
+    (edited("n_steps: 8", "internal_batch_size: big"), "backend.options.internal_batch_size", 6, ["'big' is not allowed by backend 'layer_ig'; allowed: an integer >= 1 or null"]),
     (edited("task: sequence", "task: {name: sequence, options: {word_aggregation: max}}"), "task.options.word_aggregation", 2, ["'max' is not allowed by task 'sequence'; allowed: sum, mean"]),
     (edited("n_steps: 8", "n_steps: 8\n    baseline: [1]"), "backend.options.baseline", 7, ["[1] is not allowed by task 'sequence'; allowed: a string or an integer"]),
     (edited("task: sequence", "task: {name: sequence, options: {baseline: unk}}") .replace("n_steps: 8", "baseline: mask"), "backend.options.baseline", 6, ["'mask' contradicts task.options; allowed: 'unk', as task.options.baseline has it (", "c.yaml:2)"]),
@@ -427,6 +427,74 @@ def test_a_type_hint_is_described_in_words(hint, words):
 
 
 # --- the shipped examples and the docs ---------------------------------------------------------------------------
+
+
+# --- inputs a task declares ---------------------------------------------------------------------------------------
+
+
+class CaptionedTask(attrix.Task):
+    """A third-party-style task of two declared inputs, one of them an image path."""
+
+    name = "test_captioned"
+    heads = ("ForSequenceClassification",)
+    inputs = (
+        attrix.InputField("photo", str, "an image file", "image", relative_path=True),
+        attrix.InputField("caption", str, "what the photo shows", "line", "a cat"),
+    )
+
+    @classmethod
+    def auto_fits(cls, architecture, config) -> bool:
+        return False
+
+    def prepare(self, items, target):
+        raise NotImplementedError("only validated in these tests")
+
+    def explanations(self, prepared, attributions, method, settings):
+        raise NotImplementedError("only validated in these tests")
+
+
+class CaptionedPlugin:
+    @attrix.hookimpl
+    def register_tasks(self, register):
+        register(CaptionedTask)
+
+
+@pytest.fixture
+def captioned():
+    pm = attrix.plugin_manager()
+    pm.register(CaptionedPlugin(), name="test-captioned-plugin")
+    yield CaptionedTask.name
+    pm.unregister(name="test-captioned-plugin")
+
+
+def test_inline_paths_of_a_declared_path_input_are_read_from_the_config_directory(tmp_path, captioned):
+    (tmp_path / "pics").mkdir()
+    (tmp_path / "pics" / "cat.png").write_bytes(b"")
+    path = write(tmp_path, f"task: {captioned}\ninputs:\n  - {{photo: pics/cat.png, caption: pics/cat.png}}\n  - {{photo: pics/none.png, caption: x}}\n")
+    first, second = load_experiment(path).inputs.items
+    assert first == {"photo": str((tmp_path / "pics" / "cat.png").resolve()), "caption": "pics/cat.png"}  # the caption is no path
+    assert second == {"photo": "pics/none.png", "caption": "x"}  # naming no file: left for the run to report
+
+
+@pytest.mark.parametrize("task, columns, fragments", [
+    ("pairwise", ["text"], ["rows.jsonl has no column 'text_pair' for task 'pairwise'", "inputs.fields mapping text, text_pair to columns of rows.jsonl: text"]),
+    ("test_captioned", ["photo", "text"], ["rows.jsonl has no column 'caption' for task 'test_captioned'", "mapping photo, caption to columns"]),
+])
+def test_a_data_file_needs_a_column_for_every_required_input(tmp_path, captioned, task, columns, fragments):
+    (tmp_path / "rows.jsonl").write_text(json.dumps(dict.fromkeys(columns, "x")) + "\n")
+    error = failure(write(tmp_path, f"task: {task}\ninputs: rows.jsonl\n"))
+    assert error.key_path == "inputs.fields"
+    for fragment in fragments:
+        assert fragment in str(error), f"{fragment!r} not in {str(error)!r}"
+
+
+def test_an_optional_input_needs_no_column_and_fields_may_name_only_declared_inputs(tmp_path):
+    (tmp_path / "rows.jsonl").write_text('{"body": "we won"}\n')
+    inputs = load_experiment(write(tmp_path, "task: zero_shot\ninputs: {path: rows.jsonl, fields: {text: body}}\n")).inputs
+    assert inputs.fields == {"text": "body"} and inputs.format == "jsonl"
+    error = failure(write(tmp_path, "task: zero_shot\ninputs: {path: rows.jsonl, fields: {labels: body}}\n"))
+    assert error.key_path == "inputs.fields.labels"
+    assert "not an input of task 'zero_shot'" in str(error) and "valid: candidate_labels, text" in str(error)
 
 
 @pytest.fixture(scope="module")

@@ -1,8 +1,11 @@
 """A real third-party plugin package, pip-installed into a temporary directory, found through its entry point.
 
-The package ``attrix-example-plugin`` 0.3.1 adds a task (``sequence_logit``: explain the raw logit) and a
-backend (``saliency``: captum's Saliency on the input embeddings).  A subprocess with the package on its
-``PYTHONPATH`` explains a text with both; the results are checked against torch and captum run here.
+The package ``attrix-example-plugin`` 0.3.1 adds two tasks (``sequence_logit``: explain the raw logit;
+``titled_logit``: the same over a review's title and body, two inputs it declares itself) and a backend
+(``saliency``: captum's Saliency on the input embeddings).  A subprocess with the package on its ``PYTHONPATH``
+explains a text with both; the results are checked against torch and captum run here.  Other subprocesses run
+``titled_logit`` from a YAML config over a JSONL dataset, through the app's logic and through ``attrix explain``,
+which know its inputs only from its declaration.
 """
 
 from __future__ import annotations
@@ -53,6 +56,7 @@ from captum.attr import Saliency
 import attrix
 from attrix.plugins.sequence import SequenceClassification
 from attrix.integration.points import InputPoint
+from attrix.text.encoding import check_text
 
 
 class SequenceLogit(SequenceClassification):
@@ -62,6 +66,29 @@ class SequenceLogit(SequenceClassification):
 
     def probabilities(self, **inputs):
         return self.model(**inputs).logits
+
+
+class TitledLogit(SequenceLogit):
+    """A review's title and body, read as a text pair, explained toward the raw logit of a class."""
+
+    name = "titled_logit"
+    inputs = (
+        attrix.InputField("title", str, "the headline of the review", "line", "A wonderful film"),
+        attrix.InputField("body", str, "the review itself", "area", "i love this movie"),
+    )
+
+    @classmethod
+    def auto_fits(cls, architecture, config):
+        return False
+
+    def check(self, item):
+        names = self.input_names()
+        if not isinstance(item, dict) or sorted(item) != sorted(names):
+            raise attrix.InputError(f"a titled_logit input is a dict with the keys {', '.join(names)}, got {item!r:.80}")
+        return tuple(check_text(item[name], name) for name in names)
+
+    def sequences(self, item):
+        return item
 
 
 class SaliencyBackend(attrix.Backend):
@@ -91,6 +118,7 @@ class SaliencyBackend(attrix.Backend):
 @attrix.hookimpl
 def register_tasks(register):
     register(SequenceLogit)
+    register(TitledLogit)
 
 
 @attrix.hookimpl
@@ -276,3 +304,130 @@ def test_plugin_is_not_visible_without_its_path():
 
     assert "saliency" not in attrix.get_registry().entries["backend"]
     assert "sequence_logit" not in attrix.get_registry().entries["task"]
+
+
+# --- a task that declares its own inputs: datasets, the app and the command line read them -----------------------
+
+TITLED = "titled_logit"
+REVIEWS = [
+    {"id": "r1", "headline": "A wonderful film", "body": "i love this movie"},
+    {"id": "r2", "headline": "Dull", "body": "the plot was awful"},
+    {"id": "r3", "headline": "No body here"},
+    {"id": "r4", "headline": "Fine", "body": "a good plot"},
+]
+RUN_CONFIG = """\
+model: {model}
+task: titled_logit
+backend: saliency
+inputs:
+  path: reviews.jsonl
+  fields: {{title: headline}}
+  id_field: id
+batch_size: 2
+output: {{directory: out}}
+"""
+
+APP_SCRIPT = '''
+import contextlib, io, json, sys
+import attrix
+from attrix.app import logic as app_logic
+from attrix.cli import main
+
+model_dir, task = sys.argv[1], "titled_logit"
+reviews = json.loads(sys.argv[2])
+result = {}
+info = app_logic.describe(model_dir)
+result["tasks"], result["fitting"] = info.tasks, info.fitting
+result["fields"] = [[f.name, f.label, f.widget, f.example, f.description] for f in app_logic.input_fields(task)]
+values = {"title": "A wonderful film", "body": "i love this movie"}
+result["item"] = app_logic.make_input(task, values)
+result["targets"] = app_logic.target_choices(info, task, values)
+for name, bad in {"missing": {"title": "x"}, "empty": {"title": "x", "body": " "}}.items():
+    try:
+        app_logic.make_input(task, bad)
+    except attrix.AttrixError as error:
+        result[name] = str(error)
+request = app_logic.Request(model_dir, task, "saliency", (), tuple(values.items()), app_logic.PREDICTED)
+result["app"] = json.loads(app_logic.explain(request).explanation.to_json())
+explainer = attrix.Explainer(model_dir, task=task, backend="saliency")
+result["direct"] = [json.loads(e.to_json()) for e in explainer([{"title": r["headline"], "body": r["body"]} for r in reviews])]
+printed = io.StringIO()
+with contextlib.redirect_stdout(printed):
+    code = main(["explain", "--model", model_dir, "--task", task, "--backend", "saliency", "--json",
+                 values["title"], "--input", "body=" + values["body"]])
+result["cli"] = {"code": code, "explanation": json.loads(printed.getvalue())}
+print(json.dumps(result))
+'''
+
+
+@pytest.fixture(scope="module")
+def declared(site, model_dir) -> dict:
+    """``attrix run`` of ``titled_logit`` over a JSONL dataset, and the app logic and CLI script, in the plugin's environment."""
+    work = site.parent / "declared"
+    work.mkdir()
+    (work / "reviews.jsonl").write_text("".join(json.dumps(review) + "\n" for review in REVIEWS))
+    (work / "run.yaml").write_text(RUN_CONFIG.format(model=model_dir))
+    (work / "app.py").write_text(APP_SCRIPT)
+    attrix_command = Path(sys.executable).parent / "attrix"
+    run_command = [str(attrix_command)] if attrix_command.exists() else [sys.executable, "-m", "attrix.cli"]
+    env = offline_env(site)
+    complete = json.dumps([review for review in REVIEWS if "body" in review])
+    run = subprocess.Popen([*run_command, "run", "run.yaml"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=work)
+    app = subprocess.Popen([sys.executable, "app.py", str(model_dir), complete], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=work)
+    run_out, run_err = run.communicate(timeout=300)
+    app_out, app_err = app.communicate(timeout=300)
+    assert run.returncode == 0, run_err
+    assert app.returncode == 0, app_err
+    rows = [json.loads(line) for line in (work / "out" / "results.jsonl").read_text().splitlines()]
+    return {"printed": run_out, "rows": {row["id"]: row for row in rows}, "app": json.loads(app_out)}
+
+
+def test_the_declared_task_runs_from_a_config_over_a_jsonl_dataset(declared):
+    rows = declared["rows"]
+    assert sorted(rows) == ["r1", "r2", "r3", "r4"]
+    assert "4 rows in out: 3 explained, 1 errors" in declared["printed"]
+    direct = iter(declared["app"]["direct"])
+    for review in REVIEWS:
+        row = rows[review["id"]]
+        if "body" not in review:
+            continue
+        explanation, expected = row["explanation"], next(direct)
+        assert explanation["task"] == TITLED and explanation["method"] == "saliency"
+        assert explanation["inputs"] == {"title": review["headline"], "body": review["body"]}
+        assert explanation["tokens"].count("[SEP]") == 2, "title and body are encoded as a pair"
+        assert explanation["tokens"] == expected["tokens"]
+        (target,), (expected_target,) = explanation["targets"], expected["targets"]
+        assert target["token_scores"] == pytest.approx(expected_target["token_scores"], abs=1e-5)
+
+
+def test_a_dataset_row_missing_a_declared_input_is_an_error_row_naming_it(declared):
+    row = declared["rows"]["r3"]
+    assert "explanation" not in row and row["input"] == {"id": "r3", "headline": "No body here"}
+    assert row["error"] == (
+        "the row has no field 'body'; the task's inputs are title (column 'headline'), body "
+        "(inputs.fields maps input names to columns); its fields are id, headline"
+    )
+
+
+def test_the_app_offers_the_declared_fields_and_makes_the_input_from_them(declared):
+    app = declared["app"]
+    assert TITLED in app["tasks"] and TITLED in app["fitting"]
+    assert app["fields"] == [
+        ["title", "Title", "line", "A wonderful film", "the headline of the review"],
+        ["body", "Body", "area", "i love this movie", "the review itself"],
+    ]
+    assert app["item"] == {"title": "A wonderful film", "body": "i love this movie"}
+    assert app["targets"][:2] == ["predicted", "all"] and len(app["targets"]) == 5  # the model's three labels
+    assert app["missing"].startswith("task 'titled_logit' needs the input 'body'; its inputs are title (the headline of the review)")
+    assert app["empty"].startswith("body is empty")
+    explained = app["app"]
+    assert explained["task"] == TITLED and explained["inputs"] == app["item"]
+    assert explained["targets"][0]["token_scores"] == pytest.approx(app["direct"][0]["targets"][0]["token_scores"], abs=1e-5)
+
+
+def test_attrix_explain_takes_the_declared_inputs(declared):
+    cli = declared["app"]["cli"]
+    assert cli["code"] == 0
+    explanation = cli["explanation"]
+    assert explanation["task"] == TITLED and explanation["inputs"] == {"title": "A wonderful film", "body": "i love this movie"}
+    assert explanation["targets"][0]["token_scores"] == pytest.approx(declared["app"]["direct"][0]["targets"][0]["token_scores"], abs=1e-5)

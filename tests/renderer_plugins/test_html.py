@@ -284,12 +284,12 @@ def test_bad_options_get_clear_errors():
     with pytest.raises(attrix.UnknownNameError, match="unknown option 'colour'.*valid: index, page_size, title"):
         attrix.create("renderer", "html", colour="red")
     for bad in (0, -3, 2.5, True, "10"):
-        with pytest.raises(attrix.InputError, match="page_size must be a positive integer"):
-            HtmlRenderer(page_size=bad)
-    with pytest.raises(attrix.InputTypeError, match="title must be a string"):
-        HtmlRenderer(title=None)
-    with pytest.raises(attrix.InputTypeError, match="index must be True or False"):
-        HtmlRenderer(index="yes")
+        with pytest.raises(attrix.InputError, match=re.escape(f"option 'page_size' of renderer 'html' must be an integer >= 1, got {bad!r}")):
+            attrix.create("renderer", "html", page_size=bad)
+    with pytest.raises(attrix.InputTypeError, match="option 'title' of renderer 'html' must be a string, got None"):
+        attrix.create("renderer", "html", title=None)
+    with pytest.raises(attrix.InputTypeError, match="option 'index' of renderer 'html' must be true or false, got 'yes'"):
+        attrix.create("renderer", "html", index="yes")
 
 
 def test_writing_creates_the_missing_directory(explanations, tmp_path):

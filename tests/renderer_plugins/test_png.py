@@ -200,7 +200,8 @@ def test_a_figure_that_does_not_fit_the_explanation_is_refused(figure, made, mes
 @pytest.mark.parametrize("options, error, message", [
     ({"figure": "pie"}, attrix.UnknownNameError, "unknown figure 'pie'; valid: auto, bars, image, text"),
     ({"view": "letters"}, attrix.UnknownNameError, "unknown view 'letters'; valid: tokens, words"),
-    ({"top_k": 0}, attrix.InputError, "top_k must be a whole number of words, at least 1, got 0"),
+    ({"top_k": 0}, attrix.InputError, "option 'top_k' of renderer 'png' must be an integer >= 1, got 0"),
+    ({"outlier_threshold": 1.5}, attrix.InputError, "option 'outlier_threshold' of renderer 'png' must be a number >= 0 and <= 1, got 1.5"),
     ({"method": "contour"}, attrix.UnknownNameError, "unknown method 'contour'"),
     ({"method": "masked_image", "sign": "all"}, attrix.InputError, "cannot show sign 'all'"),
     ({"side_by_side": "yes"}, attrix.InputTypeError, "option 'side_by_side' of renderer 'png' must be true or false, got 'yes'"),

@@ -96,9 +96,9 @@ def test_image_explanations_and_answers_without_a_probability():
 
 @pytest.mark.parametrize("options, error, message", [
     ({"color": "sometimes"}, attrix.UnknownNameError, "unknown color 'sometimes'; valid: always, auto, never"),
-    ({"top_k": -1}, attrix.InputError, "top_k must be a whole number of words, 0 or more, got -1"),
+    ({"top_k": -1}, attrix.InputError, "option 'top_k' of renderer 'terminal' must be an integer >= 0, got -1"),
     ({"view": "letters"}, attrix.UnknownNameError, "unknown view 'letters'; valid: tokens, words"),
-    ({"width": 5}, attrix.InputError, "width must be a number of columns, at least 20"),
+    ({"width": 5}, attrix.InputError, "option 'width' of renderer 'terminal' must be an integer >= 20 or null, got 5"),
     ({"colour": "always"}, attrix.UnknownNameError, "unknown option 'colour' for renderer 'terminal'; valid: color, top_k, view, width"),
 ])
 def test_bad_options_say_what_is_allowed(options, error, message):

@@ -14,7 +14,7 @@ from attrix.experiments.schema import InputsSpec
 from attrix.host.registry import get_registry
 from attrix.plugins.pairwise import check_pair
 from attrix.plugins.qa import question_and_context
-from attrix.runs.dataset import Dataset, Row, input_names
+from attrix.runs.dataset import Dataset, Row
 from attrix.runs.extras import MissingExtraError
 
 RECORDS = [
@@ -72,12 +72,12 @@ def test_tasks_with_several_inputs_get_dicts_their_checks_accept(tmp_path):
     (pair,) = Dataset(InputsSpec(path=str(pairs), fields={"text": "premise", "text_pair": "hypothesis"}), ("text", "text_pair"))
     assert check_pair(pair.input) == ("a cat sat", "an animal sat")
     questions = write_csv(tmp_path / "qa.csv", [{"q": "who sat?", "c": "the cat sat"}])
-    (question,) = Dataset(InputsSpec(path=str(questions), fields={"question": "q", "context": "c"}), input_names(get_registry().get("task", "qa").obj))
+    (question,) = Dataset(InputsSpec(path=str(questions), fields={"question": "q", "context": "c"}), get_registry().get("task", "qa").obj.inputs)
     assert question_and_context(question.input) == ("who sat?", "the cat sat")
 
 
 def test_input_names_of_the_builtin_tasks():
-    names = {name: input_names(entry.obj) for name, entry in get_registry().entries["task"].items()}
+    names = {name: entry.obj.input_names() for name, entry in get_registry().entries["task"].items()}
     assert names["qa"] == ("question", "context") and names["pairwise"] == ("text", "text_pair")
     assert names["zero_shot"] == ("text", "candidate_labels") and names["image"] == ("image",)
     assert names["sequence"] == names["multilabel"] == names["token"] == ("text",)
@@ -86,8 +86,38 @@ def test_input_names_of_the_builtin_tasks():
 def test_image_paths_are_read_relative_to_the_inputs_file(tmp_path):
     (tmp_path / "images").mkdir()
     path = write_csv(tmp_path / "images" / "list.csv", [{"file": "cat.png"}, {"file": "/abs/dog.png"}])
-    rows = list(Dataset(InputsSpec(path=str(path), fields={"image": "file"}), ("image",)))
+    rows = list(Dataset(InputsSpec(path=str(path), fields={"image": "file"}), get_registry().get("task", "image").obj.inputs))
     assert [row.input for row in rows] == [str(tmp_path / "images" / "cat.png"), "/abs/dog.png"]
+
+
+def test_the_declaration_not_the_name_says_which_paths_are_read_relative_to_the_file(tmp_path):
+    path = write_csv(tmp_path / "list.csv", [{"image": "cat.png", "caption": "a cat"}])
+    photo = attrix.InputField("photo", str, "an image file", "image", relative_path=True)
+    (row,) = Dataset(InputsSpec(path=str(path), fields={"photo": "image"}), (photo, attrix.InputField("caption")))
+    assert row.input == {"photo": str(tmp_path / "cat.png"), "caption": "a cat"}
+    (plain,) = Dataset(InputsSpec(path=str(path)), ("image",))  # a plain text input that happens to be called image
+    assert plain.input == "cat.png"
+
+
+def test_a_row_missing_a_declared_input_names_the_column_and_the_tasks_inputs(tmp_path):
+    qa = get_registry().get("task", "qa").obj.inputs
+    path = write_jsonl(tmp_path / "qa.jsonl", [{"question": "who sat?", "context": "the cat sat"}, {"question": "who ran?", "text": "a dog ran"}])
+    good, missing = Dataset(InputsSpec(path=str(path)), qa)
+    assert good == Row(0, {"question": "who sat?", "context": "the cat sat"})
+    assert missing == Row(1, {"question": "who ran?", "text": "a dog ran"}, "the row has no field 'context'; the task's inputs are "
+                          "question, context (inputs.fields maps input names to columns); its fields are question, text")
+    (mapped,) = Dataset(InputsSpec(path=str(write_csv(tmp_path / "qa.csv", [{"q": "who?", "body": "x"}])), fields={"question": "q", "context": "c"}), qa)
+    assert mapped.problem == ("the row has no field 'c'; the task's inputs are question (column 'q'), context (column 'c') "
+                              "(inputs.fields maps input names to columns); its fields are q, body")
+
+
+def test_an_optional_input_may_be_left_out_of_a_row(tmp_path):
+    zero_shot = get_registry().get("task", "zero_shot").obj.inputs
+    path = write_jsonl(tmp_path / "zs.jsonl", [{"text": "we won"}, {"text": "it rained", "candidate_labels": ["sports", "weather"]}, {"labels": "x"}])
+    only_text, both, neither = Dataset(InputsSpec(path=str(path)), zero_shot)
+    assert (only_text.input, only_text.problem) == ({"text": "we won"}, None)
+    assert both.input == {"text": "it rained", "candidate_labels": ["sports", "weather"]}
+    assert neither.problem.startswith("the row has no field 'text'; the task's inputs are text, candidate_labels")
 
 
 def test_a_row_without_the_field_and_a_line_that_is_not_json_become_problem_rows(tmp_path):

@@ -260,8 +260,8 @@ def test_unknown_option_values_are_refused(vit):
         ({"baseline": "blur"}, "unknown baseline 'blur'; valid: black, zeros"),
         ({"output": "probs"}, "unknown output 'probs'; valid: logits, probabilities"),
         ({"noise_tunnel": "smooth"}, "unknown noise_tunnel 'smooth'; valid: None, smoothgrad, smoothgrad_sq, vargrad"),
-        ({"noise_tunnel": "vargrad", "nt_samples": 0}, "nt_samples must be a positive integer, got 0"),
-        ({"noise_tunnel": "vargrad", "nt_stdevs": -1.0}, "nt_stdevs must be a positive number, got -1.0"),
+        ({"noise_tunnel": "vargrad", "nt_samples": 0}, "option 'nt_samples' of backend 'ig' must be an integer >= 1, got 0"),
+        ({"noise_tunnel": "vargrad", "nt_stdevs": -1.0}, "option 'nt_stdevs' of backend 'ig' must be a number > 0, got -1.0"),
         ({"backend": "layer_ig", "noise_tunnel": "smoothgrad"}, "unknown option 'noise_tunnel' for task 'image' and backend 'layer_ig'"),
     ):
         with pytest.raises(attrix.AttrixError, match=message):

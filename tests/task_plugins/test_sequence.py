@@ -172,7 +172,7 @@ def test_unknown_option_values_are_refused(bert):
         ({"embedding": "words"}, "unknown embedding 'words'; valid: embeddings, position, word"),
         ({"word_aggregation": "max"}, "valid: mean, sum"),
         ({"baseline": "zero"}, "valid: <token id>, mask, pad, unk"),
-        ({"n_steps": 0}, "n_steps must be a positive integer"),
+        ({"n_steps": 0}, "option 'n_steps' of backend 'layer_ig' must be an integer >= 1 or auto, got 0"),
         ({"method": "simpson"}, "valid: gausslegendre"),
         ({"steps": 3}, "unknown option 'steps' for task 'sequence' and backend 'layer_ig'; valid: .*n_steps"),
     ):
