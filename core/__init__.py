@@ -14,6 +14,7 @@ from attrix.contracts.backend import Attributions, Backend
 from attrix.contracts.explanation import Explanation, TargetAttribution, Word
 from attrix.contracts.hookspecs import hookimpl
 from attrix.contracts.inputs import InputField
+from attrix.contracts.options import OptionError
 from attrix.contracts.problem import InputEmbedding, Problem
 from attrix.contracts.renderer import Renderer
 from attrix.contracts.task import Prepared, Task
@@ -26,7 +27,6 @@ from attrix.errors import (
     UnknownNameError,
 )
 from attrix.host.manager import plugin_manager
-from attrix.host.option_checks import OptionError
 from attrix.host.registry import create, get_registry
 from attrix.text.task import TextTask
 

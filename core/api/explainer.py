@@ -21,10 +21,10 @@ from attrix.api.placement import resolve_device, resolve_dtype
 from attrix.api.provenance import stamp
 from attrix.contracts.backend import Backend
 from attrix.contracts.explanation import Explanation
-from attrix.contracts.options import options_of
+from attrix.contracts.options import check_arguments, options_of
 from attrix.contracts.targets import Target
 from attrix.errors import InputError, UnknownNameError
-from attrix.host.registry import check_arguments, create, get_registry
+from attrix.host.registry import create, get_registry
 from attrix.integration.batching import length_batches
 
 

@@ -8,6 +8,7 @@ from typing import Any, ClassVar, Sequence
 
 import torch
 
+from attrix.contracts.options import CheckedOptions
 from attrix.contracts.points import Endpoints, Point, endpoint_scores
 from attrix.contracts.problem import Problem
 
@@ -48,12 +49,13 @@ class Attributions:
         return {"steps_used": int(self.steps[list(rows)].max())}
 
 
-class Backend(ABC):
+class Backend(CheckedOptions, ABC):
     """An attribution method: turns a ``Problem`` into ``Attributions`` for all its targets at once.
 
     Options are keyword-only constructor arguments; ``settings()`` reports them.
     """
 
+    plugin_kind: ClassVar[str] = "backend"
     name: ClassVar[str]
 
     def settings(self) -> dict[str, Any]:

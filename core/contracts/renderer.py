@@ -7,11 +7,13 @@ from pathlib import Path
 from typing import ClassVar, Sequence
 
 from attrix.contracts.explanation import Explanation
+from attrix.contracts.options import CheckedOptions
 
 
-class Renderer(ABC):
+class Renderer(CheckedOptions, ABC):
     """Draws explanations as text or bytes; options are keyword-only constructor arguments."""
 
+    plugin_kind: ClassVar[str] = "renderer"
     name: ClassVar[str]
     suffix: ClassVar[str]
 

@@ -12,7 +12,7 @@ from transformers import PretrainedConfig, PreTrainedModel
 from attrix.contracts.backend import Attributions
 from attrix.contracts.explanation import Explanation
 from attrix.contracts.inputs import TEXT, InputField, input_item
-from attrix.contracts.options import options_of
+from attrix.contracts.options import CheckedOptions, options_of
 from attrix.contracts.problem import Problem
 from attrix.contracts.targets import Target
 
@@ -28,12 +28,13 @@ class Prepared:
     row per candidate label); what the backend recorded for those rows (``steps_used``) goes to its settings."""
 
 
-class Task(ABC):
+class Task(CheckedOptions, ABC):
     """A task adapter: raw inputs to a ``Problem``, attributions back to ``Explanation`` objects.
 
     Options are keyword-only constructor arguments after ``model`` and ``processor``.
     """
 
+    plugin_kind: ClassVar[str] = "task"
     name: ClassVar[str]
     heads: ClassVar[tuple[str, ...]] = ()
     """Model class-name endings this task explains, e.g. ``"ForSequenceClassification"``."""

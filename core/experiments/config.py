@@ -17,15 +17,14 @@ from typing import Any, Mapping, Sequence
 import torch
 
 from attrix.api.loading import architecture_of, choose_task
-from attrix.contracts.options import options_of
+from attrix.contracts.hints import conforms, describe
+from attrix.contracts.options import OptionError, check_options, options_of
 from attrix.errors import TaskMismatchError, UnknownNameError
 from attrix.experiments.executors import RAY_OPTIONS, check_ray_options
 from attrix.experiments.inputs import check_inputs
 from attrix.experiments.located_yaml import ConfigError, KeyPath, Located, read_yaml
 from attrix.experiments.model_config import ModelConfigError, offline_config
 from attrix.experiments.schema import Component, EngineSpec, Experiment
-from attrix.host.hints import conforms, describe
-from attrix.host.option_checks import OptionError, check_options
 from attrix.host.registry import Entry, Kind, get_registry
 
 __all__ = ["ConfigError", "ConfigWarning", "OptionError", "load_experiment", "parse_experiment"]

@@ -1,7 +1,7 @@
 """What each engine takes in ``engine.options``: the schema the config checks and the engine reads.
 
 The Ray engine's options are type hints, their bounds ``annotated_types`` constraints, checked by the same
-``check_value`` that checks a plugin's options (``attrix.host.option_checks``); ``attrix.runs.ray_executor`` reads them.
+``check_value`` that checks a plugin's options (``attrix.contracts.options``); ``attrix.runs.ray_executor`` reads them.
 """
 
 from __future__ import annotations
@@ -10,8 +10,8 @@ from typing import Annotated, Any, Mapping
 
 from annotated_types import Ge
 
+from attrix.contracts.options import check_value
 from attrix.errors import UnknownNameError
-from attrix.host.option_checks import check_value
 
 RAY_OPTIONS: dict[str, Any] = {
     "address": str | None,

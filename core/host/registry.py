@@ -14,14 +14,10 @@ from attrix.contracts.options import options_of
 from attrix.contracts.renderer import Renderer
 from attrix.contracts.task import Task
 from attrix.errors import (
-    AttrixError,
-    InputError,
-    InputTypeError,
     PluginClashError,
     UnknownNameError,
 )
 from attrix.host.manager import PluginManager, PluginWarning, plugin_manager
-from attrix.host.option_checks import OptionError, check_options
 
 Kind = Literal["task", "backend", "renderer"]
 HOOKS: dict[Kind, str] = {
@@ -139,33 +135,11 @@ def _registry_for(pm: PluginManager, generation: int) -> Registry:
 
 
 def create(kind: Kind, name: str, *args: Any, **options: Any) -> Any:
-    """Instantiate the ``kind`` registered as ``name`` with ``options``, checked first as a config's are: their names,
-    their type hints and the plugin's own ``validate_options`` (see ``attrix.host.option_checks``)."""
+    """Instantiate the ``kind`` registered as ``name`` with ``options``: an unknown option is an error listing the
+    valid ones; the class checks the values as it is built (``attrix.contracts.options``)."""
     entry = get_registry().get(kind, name)
     valid = options_of(entry.obj)
     for key in options:
         if key not in valid:
             raise UnknownNameError("option", key, valid, f"for {kind} {name!r}")
-    check_arguments(entry.obj, f"{kind} {name!r}", options)
     return entry.obj(*args, **options)
-
-
-def check_arguments(cls: type, owner: str, options: dict[str, Any]) -> None:
-    """Check keyword ``options`` of ``cls``'s constructor as ``create`` checks a plugin's (type hints, their
-    ``Annotated`` constraints, ``cls.validate_options``), refusing them with errors that name ``owner`` (``"backend
-    'ig'"``, ``"the Explainer"``), the option, the value and what is allowed."""
-    where = f"of {owner}"
-    try:
-        check_options(cls, options)
-    except OptionError as error:
-        if error.option not in options:
-            raise InputError(f"option {error.option!r} {where} is not set, and it is needed; allowed: {error.allowed}") from None
-        value = options[error.option]
-        if error.choices is not None:
-            raise UnknownNameError(error.option, value, error.choices) from None
-        kind = InputTypeError if isinstance(error, TypeError) else InputError
-        raise kind(f"option {error.option!r} {where} must be {error.allowed}, got {value!r:.80}") from None
-    except AttrixError:
-        raise
-    except ValueError as error:
-        raise InputError(f"{owner} refuses these options: {error}") from None

@@ -17,6 +17,8 @@ import numpy as np
 import pytest
 
 import attrix
+from attrix.contracts.hints import conforms, describe
+from attrix.contracts.options import OptionError
 from attrix.experiments.config import (
     ConfigError,
     ConfigWarning,
@@ -30,8 +32,6 @@ from attrix.experiments.schema import (
     InputsSpec,
     ModelSpec,
 )
-from attrix.host.hints import conforms, describe
-from attrix.host.option_checks import OptionError
 from helpers import tiny_models, tiny_nli, tiny_vision
 
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "configs.md"

@@ -14,10 +14,10 @@ from annotated_types import Ge, Gt, Interval, Le, Len, Lt, MaxLen, MultipleOf
 
 import attrix
 from attrix.cli import main
+from attrix.contracts.hints import choices, conforms, describe
+from attrix.contracts.options import OptionError, OptionTypeError, check_value
 from attrix.experiments.config import ConfigError, load_experiment
 from attrix.experiments.executors import check_ray_options
-from attrix.host.hints import choices, conforms, describe
-from attrix.host.option_checks import OptionError, OptionTypeError, check_value
 from helpers.tiny_models import build, save
 
 # --- the hints: checked and said in words --------------------------------------------------------------------------
@@ -223,3 +223,15 @@ def test_the_ray_options_are_checked_by_their_annotated_hints(options, allowed):
     check_ray_options({"actors": 2, "num_cpus": 0, "num_gpus": 0.5, "address": None, "runtime_env": {"pip": ["attrix"]}})
     with pytest.raises(attrix.UnknownNameError, match="unknown option 'workers' for engine 'ray'; valid: actors, address"):
         check_ray_options({"workers": 2})
+
+
+def test_a_plugin_built_directly_checks_its_options_as_the_registry_does():
+    """The checks run as the class is built, so constructing a plugin class by hand refuses what create refuses."""
+    from attrix.backends.path_integral import PathIntegralBackend
+    from attrix.renderers.png import PngRenderer
+
+    for build in (lambda: attrix.create("backend", "layer_ig", tolerance=1.5), lambda: PathIntegralBackend(tolerance=1.5)):
+        with pytest.raises(attrix.InputError, match="option 'tolerance' of backend .* must be a number > 0 and < 1, got 1.5"):
+            build()
+    with pytest.raises(attrix.InputError, match="option 'top_k' of renderer 'png' must be an integer >= 1, got 0"):
+        PngRenderer(top_k=0)

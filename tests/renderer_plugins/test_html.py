@@ -285,9 +285,9 @@ def test_bad_options_get_clear_errors():
         attrix.create("renderer", "html", colour="red")
     for bad in (0, -3, 2.5, True, "10"):
         with pytest.raises(attrix.InputError, match=re.escape(f"option 'page_size' of renderer 'html' must be an integer >= 1, got {bad!r}")):
-            attrix.create("renderer", "html", page_size=bad)
+            HtmlRenderer(page_size=bad)
     with pytest.raises(attrix.InputTypeError, match="option 'title' of renderer 'html' must be a string, got None"):
-        attrix.create("renderer", "html", title=None)
+        HtmlRenderer(title=None)
     with pytest.raises(attrix.InputTypeError, match="option 'index' of renderer 'html' must be true or false, got 'yes'"):
         attrix.create("renderer", "html", index="yes")
 
