@@ -9,6 +9,7 @@ import pytest
 import attrix
 from attrix.api.provenance import stamp, versions
 from attrix.plugins.sequence import SequenceClassification
+from helpers.plugins import plugged
 from helpers.tiny_models import build
 from helpers.tiny_nli import build_nli
 
@@ -59,20 +60,10 @@ class BareLogit(SequenceClassification):
         return explanations
 
 
-class BarePlugin:
-    @attrix.hookimpl
-    def register_tasks(self, register):
-        register(BareLogit)
-
-
 def test_a_third_party_task_gets_its_explanations_stamped_and_keeps_its_own_settings(bert):
-    pm = attrix.plugin_manager()
-    pm.register(BarePlugin(), name="test-bare-plugin")
-    try:
+    with plugged(BareLogit):
         explainer = attrix.Explainer(*bert, task="test_bare_logit", backend="grad_x_input")
         explanation = explainer("i love this movie")
-    finally:
-        pm.unregister(name="test-bare-plugin")
     assert (explanation.task, explanation.method) == ("test_bare_logit", "grad_x_input")
     assert explanation.settings == {**explainer.task.settings(), "logit": True}
     assert explanation.details["versions"] == versions()

@@ -17,6 +17,7 @@ from attrix.commands import app as app_command
 from attrix.errors import InputError, TaskMismatchError, UnknownNameError
 from attrix.plugins.pairwise import check_pair
 from attrix.renderers.json import read_json
+from helpers.plugins import plugged
 from helpers.tiny_models import save
 from helpers.tiny_vision import image as vision_image
 from helpers.tiny_vision import save as save_vision
@@ -96,18 +97,10 @@ class StepsBackend(attrix.Backend):
         raise NotImplementedError
 
 
-class StepsPlugin:
-    @attrix.hookimpl
-    def register_backends(self, register):
-        register(StepsBackend)
-
-
 @pytest.fixture
 def steps_backend():
-    pm = attrix.plugin_manager()
-    pm.register(StepsPlugin(), name="test-app-steps")
-    yield StepsBackend.name
-    pm.unregister(name="test-app-steps")
+    with plugged(StepsBackend):
+        yield StepsBackend.name
 
 
 def test_every_registered_backend_is_offered_third_party_ones_too(steps_backend):
@@ -223,22 +216,14 @@ class CaptionTask(attrix.TextTask):
     def prepare(self, items, target):
         raise NotImplementedError
 
-    def explanations(self, prepared, attributions, method, settings):
+    def explanations(self, prepared, attributions):
         raise NotImplementedError
-
-
-class CaptionPlugin:
-    @attrix.hookimpl
-    def register_tasks(self, register):
-        register(CaptionTask)
 
 
 @pytest.fixture
 def caption_task():
-    pm = attrix.plugin_manager()
-    pm.register(CaptionPlugin(), name="test-app-caption")
-    yield CaptionTask.name
-    pm.unregister(name="test-app-caption")
+    with plugged(CaptionTask):
+        yield CaptionTask.name
 
 
 def test_a_third_party_task_gets_the_fields_it_declares_and_its_input_made_from_them(sentiment, caption_task):

@@ -33,6 +33,7 @@ from attrix.experiments.schema import (
     ModelSpec,
 )
 from helpers import tiny_models, tiny_nli, tiny_vision
+from helpers.plugins import plugged
 
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "configs.md"
 CONFIGS = importlib.resources.files("attrix.configs")
@@ -319,19 +320,10 @@ class EvenStepsBackend(attrix.Backend):
         raise NotImplementedError("only validated in these tests")
 
 
-class EvenStepsPlugin:
-    @attrix.hookimpl
-    def register_backends(self, register):
-        register(EvenStepsBackend)
-
-
 @pytest.fixture
 def even_steps():
-    pm = attrix.plugin_manager()
-    pm.register(EvenStepsPlugin(), name="test-even-steps-plugin")
-    yield
-    pm.unregister(name="test-even-steps-plugin")
-    assert "test_even_steps" not in attrix.get_registry().entries["backend"]
+    with plugged(EvenStepsBackend):
+        yield
 
 
 PLUGGED = """\
@@ -449,22 +441,14 @@ class CaptionedTask(attrix.Task):
     def prepare(self, items, target):
         raise NotImplementedError("only validated in these tests")
 
-    def explanations(self, prepared, attributions, method, settings):
+    def explanations(self, prepared, attributions):
         raise NotImplementedError("only validated in these tests")
-
-
-class CaptionedPlugin:
-    @attrix.hookimpl
-    def register_tasks(self, register):
-        register(CaptionedTask)
 
 
 @pytest.fixture
 def captioned():
-    pm = attrix.plugin_manager()
-    pm.register(CaptionedPlugin(), name="test-captioned-plugin")
-    yield CaptionedTask.name
-    pm.unregister(name="test-captioned-plugin")
+    with plugged(CaptionedTask):
+        yield CaptionedTask.name
 
 
 def test_inline_paths_of_a_declared_path_input_are_read_from_the_config_directory(tmp_path, captioned):

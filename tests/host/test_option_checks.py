@@ -18,6 +18,7 @@ from attrix.contracts.hints import choices, conforms, describe
 from attrix.contracts.options import OptionError, OptionTypeError, check_value
 from attrix.experiments.config import ConfigError, load_experiment
 from attrix.experiments.executors import check_ray_options
+from helpers.plugins import plugged
 from helpers.tiny_models import build, save
 
 # --- the hints: checked and said in words --------------------------------------------------------------------------
@@ -87,19 +88,10 @@ class CountedBackend(attrix.Backend):
         raise NotImplementedError("only its options are checked in these tests")
 
 
-class CountedPlugin:
-    @attrix.hookimpl
-    def register_backends(self, register):
-        register(CountedBackend)
-
-
 @pytest.fixture
 def counted():
-    pm = attrix.plugin_manager()
-    pm.register(CountedPlugin(), name="test-counted-plugin")
-    yield
-    pm.unregister(name="test-counted-plugin")
-    assert "test_counted" not in attrix.get_registry().entries["backend"]
+    with plugged(CountedBackend):
+        yield
 
 
 REFUSALS = [
