@@ -1,6 +1,6 @@
 """The benchmark cases: real MiniLM models, their inputs, and how each tool explains them.
 
-The models are the embedded sentiment model and the heads tests/real_heads.py trains (imported from tests/, so
+The models are the embedded sentiment model and the heads tests/helpers/real_heads.py trains (imported from tests/, so
 the training code lives in one place). Each case runs attrix and transformers-interpret on the same inputs; the
 quality of both is measured against attrix with 512 Gauss-Legendre steps, toward the same targets. ``build_case``
 builds one case by name, and only its models (``BUILDERS``).
@@ -23,8 +23,8 @@ from attrix.api.default_model import default_model_dir
 TESTS = Path(__file__).resolve().parent.parent / "tests"
 sys.path.insert(0, str(TESTS))
 
-from legacy_comparison import equal_token_types  # noqa: E402
-from real_heads import (  # noqa: E402
+from helpers.legacy_comparison import equal_token_types  # noqa: E402
+from helpers.real_heads import (  # noqa: E402
     EMOTIONS,
     HYPOTHESIS,
     emotion_classifier,
