@@ -130,7 +130,8 @@ def describe(hint: Any) -> str:
         return "a list" + (f", each item {describe(args[0])}" if args and args[0] is not Any else "")
     if origin in MAPPINGS or hint in MAPPINGS:
         return "a mapping" + (f" of strings to {describe(args[1])}" if args and args[1] is not Any else "")
-    return f"a {getattr(hint, '__name__', hint)}"
+    name = getattr(hint, "__name__", str(hint))
+    return f"{'an' if name[:1].lower() in 'aeiou' else 'a'} {name}"
 
 
 def _bounds(hint: Any) -> str:

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from attrix.contracts.backend import Backend
+from attrix.contracts.hints import describe
 from attrix.contracts.inputs import check_fields
 from attrix.contracts.options import options_of
 from attrix.contracts.renderer import Renderer
@@ -64,7 +65,15 @@ class Entry:
             "version": self.version,
             "description": self.description,
             "options": self.option_names(),
+            **({"inputs": self.inputs()} if self.kind == "task" else {}),
         }
+
+    def inputs(self) -> list[dict[str, Any]]:
+        """A task's declared inputs: name, what the value may be, the description, whether it is required."""
+        return [
+            {"name": field.name, "type": describe(field.type), "description": field.description, "required": field.required}
+            for field in self.obj.inputs
+        ]
 
 
 class Registry:

@@ -377,6 +377,10 @@ def check_builtin_listing(entries: list[dict]) -> None:
     assert by_key["backend", "grad_x_input"]["options"] == []
     assert set(by_key["task", "sequence"]["options"]) == {"embedding", "baseline", "word_aggregation"}
     assert by_key["renderer", "json"]["options"] == ["indent"]
+    assert [(field["name"], field["type"], field["required"]) for field in by_key["task", "qa"]["inputs"]] == [
+        ("question", "a string", True), ("context", "a string", True)
+    ]
+    assert "inputs" not in by_key["backend", "ig"] and "inputs" not in by_key["renderer", "json"]
     kinds = [entry["kind"] for entry in entries]
     assert kinds == sorted(kinds, key=["task", "backend", "renderer"].index), "grouped by kind"
 
