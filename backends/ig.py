@@ -43,7 +43,9 @@ class IntegratedGradientsBackend(PathIntegralBackend):
 
     @classmethod
     def validate_options(cls, options: Mapping[str, Any]) -> None:
-        """Adaptive steps cannot run inside a noise tunnel, which integrates each noisy copy on its own."""
+        """The path's rules, and: adaptive steps cannot run inside a noise tunnel, which integrates each noisy copy on
+        its own."""
+        super().validate_options(options)
         if options.get("noise_tunnel") is not None and options.get("n_steps") == "auto":
             raise ValueError('n_steps="auto" cannot be used with a noise tunnel; give a number of steps')
 

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, ContextManager, Literal
+from typing import Annotated, Any, ContextManager, Literal, Mapping
 
 import torch
 from annotated_types import Ge, Gt, Lt
 
 from attrix.backends.gradient import GradientBackend
 from attrix.contracts.backend import Attributions
+from attrix.contracts.options import OptionError
 from attrix.contracts.points import Endpoints, Point
 from attrix.contracts.problem import Problem
 from attrix.integration.adaptive import FIRST_STEPS, adaptive_attributions
@@ -22,6 +23,10 @@ Method = Literal[METHODS]
 Autocast = Literal[tuple(AUTOCAST)]
 """The lower precisions ``autocast`` may name."""
 ADAPTIVE_OPTIONS = ("tolerance", "max_steps")
+STEP_LIMITS: dict[str, int] = {"gausslegendre": 1024}
+"""The most ``n_steps`` a method allows, where its points cost time of their own: numpy finds the Gauss–Legendre
+nodes as the eigenvalues of an n×n matrix, O(n³): 0.2 s for 1024 points, 1 s for 2048, 7 s for 4096 and minutes
+for 10000 (measured on 2 CPU cores; tests/contracts/test_step_limits.py). The Riemann rules' points are free."""
 CPU_MEMORY_BUDGET = 32 << 20
 """Bytes the path's activations may take at once on the CPU when ``internal_batch_size`` is not given: small
 chunks stay in the CPU's caches, so they cost no time (benchmarks/RESULTS.md) and keep the peak memory low."""
@@ -33,6 +38,18 @@ def default_memory_budget(device: torch.device) -> int:
         free, _ = torch.cuda.mem_get_info(device)
         return free // 2
     return CPU_MEMORY_BUDGET
+
+
+def check_steps(options: Mapping[str, Any]) -> None:
+    """Refuse a number of steps over the ``STEP_LIMITS`` of the method (``gausslegendre`` when not given)."""
+    method, n_steps = options.get("method", "gausslegendre"), options.get("n_steps", 50)
+    limit = STEP_LIMITS.get(method)
+    if limit is not None and isinstance(n_steps, int) and n_steps > limit:
+        raise OptionError(
+            "n_steps",
+            f"at most {limit} steps with method={method!r} (numpy takes seconds to minutes to find more {method} "
+            f"points); use fewer steps, n_steps='auto', or a riemann method",
+        )
 
 
 class PathIntegralBackend(GradientBackend):
@@ -61,6 +78,11 @@ class PathIntegralBackend(GradientBackend):
         self.n_steps, self.method, self.internal_batch_size = n_steps, method, internal_batch_size
         self.tolerance, self.max_steps = float(tolerance), max_steps
         self.memory_budget, self.autocast = memory_budget, autocast
+
+    @classmethod
+    def validate_options(cls, options: Mapping[str, Any]) -> None:
+        """``n_steps`` within the ``STEP_LIMITS`` of its ``method``."""
+        check_steps(options)
 
     def settings(self) -> dict[str, Any]:
         """The options in force; ``tolerance`` and ``max_steps`` only with ``n_steps="auto"``."""

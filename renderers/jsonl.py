@@ -23,7 +23,7 @@ class JsonlRenderer(Renderer):
 
 def jsonl_line(explanation: Explanation) -> str:
     """One line of JSON Lines for ``explanation``, newline included."""
-    return json.dumps(explanation.to_dict(), ensure_ascii=False) + "\n"
+    return json.dumps(explanation.to_dict(), ensure_ascii=False, allow_nan=False) + "\n"
 
 
 def read_jsonl(text: str) -> list[Explanation]:

@@ -4,6 +4,10 @@ Per explanation: the input, the prediction, and per target the words that push h
 scores, then every word on the diverging scale of the HTML. Colour is used when ``color="always"``, or with
 ``"auto"`` when standard output is a terminal and ``NO_COLOR`` is not set; otherwise the text is plain and each
 word carries its score in brackets. ``write`` (to a file) is plain unless ``color="always"``.
+
+Text from the data (the input, tokens, words, labels) is shown with its control characters escaped, ``\\x1b``
+for ESC, ``\\n`` for a newline, so that an input cannot move the cursor, recolour or retitle the terminal; only
+the renderer's own colours reach it as escape sequences.
 """
 
 from __future__ import annotations
@@ -11,6 +15,7 @@ from __future__ import annotations
 import os
 import shutil
 import sys
+import unicodedata
 from io import StringIO
 from pathlib import Path
 from typing import Annotated, Literal, Sequence
@@ -83,8 +88,8 @@ class TerminalRenderer(Renderer):
         return "".join(line.rstrip() + "\n" for line in console.file.getvalue().split("\n")[:-1])
 
     def print_explanation(self, console: Console, explanation: Explanation, color: bool) -> None:
-        console.print(Text(title(explanation), style="bold"))
-        console.print(Text(f"  {prediction(explanation)}"))
+        console.print(Text(shown(title(explanation)), style="bold"))
+        console.print(Text(f"  {shown(prediction(explanation))}"))
         for target in explanation.targets:
             console.print(Padding(self.target_line(explanation, target, color), (0, 0, 0, 2)))
             if not is_image(explanation):
@@ -92,13 +97,13 @@ class TerminalRenderer(Renderer):
 
     def target_line(self, explanation: Explanation, target: TargetAttribution, color: bool) -> Text:
         """``toward LABEL: word +0.123, ...   (sum ..., delta ...)``, the words coloured by sign when ``color``."""
-        line = Text(f"toward {heading(explanation, target)}: ")
+        line = Text(f"toward {shown(heading(explanation, target))}: ")
         if is_image(explanation):
             line.append("pixel attributions (draw them with the png renderer)")
         top = sorted(pieces(explanation, target, self.view), key=lambda piece: -piece.score)[: self.top_k]
         for number, piece in enumerate(top):
             line.append(", " if number else "")
-            line.append(f"{piece.text} {piece.score:+.3f}", style=Style(color="green" if piece.score > 0 else "magenta") if color else "")
+            line.append(f"{shown(piece.text)} {piece.score:+.3f}", style=Style(color="green" if piece.score > 0 else "magenta") if color else "")
         line.append(f"   (sum {target.total:+.3f}, delta {target.delta:+.1e})")
         return line
 
@@ -110,6 +115,25 @@ def uses_color(color: str) -> bool:
     return not os.environ.get("NO_COLOR") and sys.stdout.isatty()
 
 
+ESCAPES = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+"""How the common control characters are shown; the others as ``\\xNN`` (``\\uNNNN`` for line separators)."""
+CONTROL_CATEGORIES = ("Cc", "Zl", "Zp")
+"""Unicode categories shown escaped: C0 and C1 controls (ESC, CSI, BEL, ...) and the line and paragraph separators."""
+
+
+def shown(text: str) -> str:
+    """``text`` with its control characters escaped, so that data cannot send escape sequences to the terminal."""
+    if text.isprintable():
+        return text
+    return "".join(escaped(character) if unicodedata.category(character) in CONTROL_CATEGORIES else character for character in text)
+
+
+def escaped(character: str) -> str:
+    """A control character as text: ``\\n``, ``\\t``, ``\\r``, or its code point (``\\x1b``, ``\\u2028``)."""
+    code = ord(character)
+    return ESCAPES.get(character) or (f"\\x{code:02x}" if code <= 0xFF else f"\\u{code:04x}")
+
+
 def colored(scored: list[Piece], color: bool) -> Text:
     """The pieces on backgrounds of the diverging scale when ``color``, else each followed by its score in brackets."""
     bound = max((abs(piece.score) for piece in scored), default=0.0)
@@ -117,11 +141,11 @@ def colored(scored: list[Piece], color: bool) -> Text:
     for number, piece in enumerate(scored):
         line.append(" " if number else "")
         if not color:
-            line.append(f"{piece.text}[{piece.score:+.3f}]")
+            line.append(f"{shown(piece.text)}[{piece.score:+.3f}]")
             continue
         red, green, blue, _ = colormap()(scale(piece.score, bound))
         ink = "white" if bound > 0 and abs(piece.score) > 0.6 * bound else "black"
-        line.append(piece.text, style=Style(color=ink, bgcolor=Color.from_rgb(red * 255, green * 255, blue * 255)))
+        line.append(shown(piece.text), style=Style(color=ink, bgcolor=Color.from_rgb(red * 255, green * 255, blue * 255)))
     return line
 
 

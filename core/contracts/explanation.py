@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
+import math
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any, Callable, Sequence
 
@@ -127,22 +129,170 @@ class Explanation:
         return None if _notebook_view is None else _notebook_view([self])
 
     def to_dict(self) -> dict[str, Any]:
-        """A JSON-ready dict, tagged with the schema version."""
-        return {"schema_version": SCHEMA_VERSION, **asdict(self)}
+        """A JSON-ready dict, tagged with the schema version; a non-finite number (NaN, ±infinity) becomes None
+        (``null`` in JSON), so that the dict is standard JSON."""
+        return finite({"schema_version": SCHEMA_VERSION, **asdict(self)})
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> "Explanation":
-        """The explanation ``to_dict`` described."""
-        fields = {key: value for key, value in data.items() if key != "schema_version"}
-        fields["words"] = [Word(**word) for word in fields["words"]]
-        fields["targets"] = [TargetAttribution(**target) for target in fields["targets"]]
-        return cls(**fields)
+    def from_dict(cls, data: dict[str, Any], where: str = "the explanation") -> "Explanation":
+        """The explanation ``to_dict`` described; an ``InputError`` naming ``where`` and what is missing or wrong when
+        ``data`` is none, or has no ``schema_version`` or one newer than this attrix reads. A ``null`` score
+        (a number that was not finite) reads back as NaN."""
+        if not isinstance(data, dict):
+            raise InputError(f"{where} is not an explanation: expected an object, got {type(data).__name__}")
+        check_schema_version(data, where)
+        try:
+            return _explanation(data)
+        except _Invalid as error:
+            raise InputError(f"{where} is not an explanation of schema_version {data['schema_version']}: {error}") from None
+        except RecursionError:
+            raise InputError(f"{where} is not an explanation: it is nested too deeply") from None
 
     def to_json(self, **dumps_options: Any) -> str:
-        """The explanation as a JSON string."""
-        return json.dumps(self.to_dict(), **dumps_options)
+        """The explanation as a standard JSON string: non-finite numbers are written as ``null``."""
+        return json.dumps(self.to_dict(), **{"allow_nan": False, **dumps_options})
 
     @classmethod
-    def from_json(cls, text: str) -> "Explanation":
-        """The explanation a ``to_json`` string describes."""
-        return cls.from_dict(json.loads(text))
+    def from_json(cls, text: str | bytes, where: str = "the explanation") -> "Explanation":
+        """The explanation a ``to_json`` string describes; an ``InputError`` when it is not JSON or no explanation."""
+        try:
+            data = json.loads(text)
+        except (json.JSONDecodeError, UnicodeDecodeError) as error:
+            raise InputError(f"{where} is not JSON: {error}") from None
+        except (TypeError, RecursionError) as error:
+            raise InputError(f"{where} is not JSON text: {error}") from None
+        return cls.from_dict(data, where)
+
+
+def check_schema_version(data: dict[str, Any], where: str) -> None:
+    """Raise a clear error when ``data`` has no schema version, or one newer than this attrix reads."""
+    version = data.get("schema_version")
+    if isinstance(version, bool) or not isinstance(version, int):
+        raise InputError(f"{where} has no schema_version (an integer); it was not written by attrix")
+    if version > SCHEMA_VERSION:
+        raise InputError(
+            f"{where} has schema_version {version}, newer than the {SCHEMA_VERSION} this attrix reads: upgrade attrix"
+        )
+
+
+def finite(value: Any) -> Any:
+    """``value`` (JSON-ready data) with every non-finite float (NaN, ±infinity) replaced by None."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {key: finite(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [finite(item) for item in value]
+    return value
+
+
+class _Invalid(Exception):
+    """What is wrong with a dict that should describe an explanation (``from_dict`` names where)."""
+
+
+_FIELDS = {
+    "Explanation": ("inputs", "tokens", "words", "targets", "predicted_label", "probabilities"),
+    "Word": ("text", "start", "end", "tokens"),
+    "TargetAttribution": ("label", "index", "token_scores", "word_scores", "score", "baseline_score", "delta"),
+}
+"""The keys an object must have: the fields without defaults."""
+
+
+def _explanation(data: dict[str, Any]) -> Explanation:
+    fields = _fields(Explanation, data, "")
+    for key in ("task", "model", "predicted_label", "method", "word_aggregation"):
+        if key in fields:
+            _string(fields[key], key)
+    for key in ("inputs", "settings", "details", "probabilities"):
+        if key in fields:
+            _object(fields[key], key)
+    fields["tokens"] = [_string(token, f"tokens[{n}]") for n, token in enumerate(_list(fields["tokens"], "tokens"))]
+    fields["probabilities"] = {label: _number(p, f"probabilities[{label!r}]") for label, p in fields["probabilities"].items()}
+    fields["words"] = [_word(word, f"words[{n}]") for n, word in enumerate(_list(fields["words"], "words"))]
+    fields["targets"] = [_target(target, f"targets[{n}]") for n, target in enumerate(_list(fields["targets"], "targets"))]
+    return Explanation(**fields)
+
+
+def _word(data: Any, where: str) -> Word:
+    fields = _fields(Word, data, where)
+    _string(fields["text"], f"{where}.text")
+    for key in ("start", "end", "sequence"):
+        if key in fields:
+            _integer(fields[key], f"{where}.{key}")
+    fields["tokens"] = [_integer(t, f"{where}.tokens[{n}]") for n, t in enumerate(_list(fields["tokens"], f"{where}.tokens"))]
+    return Word(**fields)
+
+
+def _target(data: Any, where: str) -> TargetAttribution:
+    fields = _fields(TargetAttribution, data, where)
+    _string(fields["label"], f"{where}.label")
+    _integer(fields["index"], f"{where}.index")
+    for key in ("token_scores", "word_scores"):
+        fields[key] = [_number(s, f"{where}.{key}[{n}]") for n, s in enumerate(_list(fields[key], f"{where}.{key}"))]
+    for key in ("score", "baseline_score", "delta"):
+        fields[key] = _number(fields[key], f"{where}.{key}")
+    if fields.get("position") is not None:
+        _integer(fields["position"], f"{where}.position")
+    if fields.get("array") is not None:
+        fields["array"] = _numbers(_list(fields["array"], f"{where}.array"), f"{where}.array")
+    return TargetAttribution(**fields)
+
+
+def _fields(cls: type, data: Any, where: str) -> dict[str, Any]:
+    """``data``'s keys, checked against ``cls``'s fields: none missing, none unknown."""
+    name = where or "it"
+    if not isinstance(data, dict):
+        raise _Invalid(f"{name} must be an object, got {type(data).__name__}")
+    fields = {key: value for key, value in data.items() if key != "schema_version" or where}
+    missing = [key for key in _FIELDS[cls.__name__] if key not in fields]
+    if missing:
+        raise _Invalid(f"{name} has no {', '.join(map(repr, missing))}")
+    known = {field.name for field in dataclasses.fields(cls)}
+    unknown = [key for key in fields if key not in known]
+    if unknown:
+        raise _Invalid(f"{name} has unknown keys {', '.join(map(repr, unknown))}; valid: {', '.join(sorted(known))}")
+    return dict(fields)
+
+
+def _wrong(value: Any, where: str, expected: str) -> _Invalid:
+    return _Invalid(f"{where} must be {expected}, got {type(value).__name__} {value!r:.60}")
+
+
+def _string(value: Any, where: str) -> str:
+    if not isinstance(value, str):
+        raise _wrong(value, where, "a string")
+    return value
+
+
+def _integer(value: Any, where: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise _wrong(value, where, "an integer")
+    return value
+
+
+def _number(value: Any, where: str) -> float:
+    """A number as a float; None (``null``: a number that was not finite) as NaN."""
+    if value is None:
+        return math.nan
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise _wrong(value, where, "a number or null")
+    return value
+
+
+def _list(value: Any, where: str) -> list[Any]:
+    if not isinstance(value, list):
+        raise _wrong(value, where, "an array")
+    return value
+
+
+def _object(value: Any, where: str) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise _wrong(value, where, "an object")
+    return value
+
+
+def _numbers(value: Any, where: str) -> Any:
+    """A nested array of numbers, its nulls as NaN."""
+    if isinstance(value, list):
+        return [_numbers(item, f"{where}[{n}]") for n, item in enumerate(value)]
+    return _number(value, where)

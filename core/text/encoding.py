@@ -21,11 +21,18 @@ class TruncationWarning(UserWarning):
 
 
 def check_text(value: Any, what: str = "text") -> str:
-    """``value`` if it is a non-empty string; otherwise an error saying what was given."""
+    """``value`` if it is a non-empty string of valid Unicode (no lone surrogates); otherwise an error saying what was given."""
     if not isinstance(value, str):
         raise InputTypeError(f"{what} must be a string, got {type(value).__name__} {value!r:.80}")
     if not value.strip():
         raise InputError(f"{what} is empty; give a string with at least one word")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as error:
+        raise InputError(
+            f"{what} holds a lone surrogate U+{ord(value[error.start]):04X} at character {error.start}, which is not "
+            f"valid Unicode: decode the text with errors='replace' (or fix its source) before explaining it"
+        ) from None
     return value
 
 
