@@ -16,8 +16,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return arguments.run(arguments)
     except AttrixError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 1
+        status = getattr(error, "exit_status", 1)
+        print(f"{error}" if status == 130 else f"error: {error}", file=sys.stderr)
+        return status
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
 
 
 def parser() -> argparse.ArgumentParser:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import os
+import signal
 import subprocess
 import sys
 
@@ -48,6 +49,44 @@ def run(arguments: argparse.Namespace) -> int:
         "--server.address", arguments.host, "--server.port", str(arguments.port), *STREAMLIT_SETTINGS,
     ]
     try:
-        return subprocess.call(command, env=environment)
+        with _stopping_on(STOP_SIGNALS):
+            return subprocess.call(command, env=environment)
     except KeyboardInterrupt:  # Ctrl-C stops Streamlit too; leave without a traceback
         return 130
+    except _Stopped as stopped:  # subprocess.call killed and reaped Streamlit on the way out: the port is free
+        return 128 + stopped.signum
+
+
+STOP_SIGNALS = tuple(getattr(signal, name) for name in ("SIGTERM", "SIGHUP") if hasattr(signal, name))
+"""Signals that stop ``attrix app``, and with it the Streamlit it serves by."""
+
+
+class _Stopped(BaseException):
+    """``attrix app`` got a stop signal: raised out of ``subprocess.call``, which then kills and waits for its child."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
+class _stopping_on:
+    """Within the block, each of ``signals`` raises ``_Stopped`` (in the main thread only; elsewhere nothing changes)."""
+
+    def __init__(self, signals: tuple[int, ...]) -> None:
+        self.signals, self.previous = signals, {}
+
+    def __enter__(self) -> None:
+        try:
+            for signum in self.signals:
+                self.previous[signum] = signal.signal(signum, self._raise)
+        except ValueError:  # not the main thread: signals cannot be handled here
+            self.__exit__()
+
+    def __exit__(self, *exc_info: object) -> None:
+        for signum, handler in self.previous.items():
+            signal.signal(signum, handler)
+        self.previous = {}
+
+    @staticmethod
+    def _raise(signum: int, frame: object) -> None:
+        raise _Stopped(signum)

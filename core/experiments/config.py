@@ -117,6 +117,7 @@ def resolve(experiment: Experiment, located: Located, directory: Path) -> Experi
     _check_scalars(experiment, located)
     _check_engine(experiment.engine, located)
     task = _task(experiment, located)
+    _check_targets(experiment, task, located)
     backend = _entry("backend", experiment.backend.name or task.obj.default_backend, ("backend", "name"), located)
     task_options, backend_options = _route_options(experiment, task, backend, located)
     renderers = tuple(_renderer(renderer, index, located) for index, renderer in enumerate(experiment.renderers))
@@ -190,6 +191,31 @@ def _task(experiment: Experiment, located: Located) -> Entry:
         return choose_task(name, architecture_of(config), config)
     except TaskMismatchError as error:
         raise located.error(path, str(error)) from None
+
+
+LABELLED_TASKS = ("sequence", "pairwise", "multilabel")
+"""Tasks whose targets name the labels of the model's head (config.json's id2label)."""
+
+
+def _check_targets(experiment: Experiment, task: Entry, located: Located) -> None:
+    """Each label or index in ``targets`` checked against the model's labels, when the task explains them and they are known."""
+    targets = experiment.targets
+    if task.name not in LABELLED_TASKS or targets in ("predicted", "all"):
+        return
+    try:
+        config = offline_config(experiment.model)
+    except ModelConfigError:
+        return
+    labels = dict(getattr(config, "id2label", None) or {}) if config is not None else {}
+    if not labels:
+        return
+    names = {str(name).casefold() for name in labels.values()}
+    listing = ", ".join(f"{index}={name}" for index, name in sorted(labels.items()))
+    for index, target in enumerate(targets if isinstance(targets, (list, tuple)) else [targets]):
+        path = ("targets", index) if isinstance(targets, (list, tuple)) else ("targets",)
+        known = target in labels if isinstance(target, int) and not isinstance(target, bool) else str(target).casefold() in names
+        if not known:
+            raise located.bad_value(path, target, f"predicted, all, or the model's labels: {listing}", "is not a label of the model")
 
 
 def _route_options(experiment: Experiment, task: Entry, backend: Entry, located: Located) -> tuple[dict[str, Any], dict[str, Any]]:

@@ -14,6 +14,10 @@ from attrix.errors import AttrixError
 Key = Union[str, int]
 KeyPath = tuple[Key, ...]
 MERGE = "tag:yaml.org,2002:merge"
+MAX_NODES = 100_000
+"""At most this many values built again through aliases (``*name``) in a config: no "billion laughs"."""
+MAX_DEPTH = 64
+"""At most this deep a nesting of mappings and lists in a config."""
 
 
 class ConfigError(AttrixError, ValueError):
@@ -114,11 +118,14 @@ def _listing(valid: Iterable[str], given: Any) -> str:
 
 def read_yaml(text: str, source: str) -> Located:
     """The mapping that ``text`` holds, with the line of every key in it."""
-    loader = yaml.SafeLoader(text)
+    loader = yaml.SafeLoader(text)  # safe: tags such as !!python/object are refused, never constructed
     try:
-        node = loader.get_single_node()
+        try:
+            node = loader.get_single_node()
+        except RecursionError:
+            raise _too_deep(source, source) from None
         located = Located({}, source)
-        data = {} if node is None else _build(loader, node, (), located)
+        data = {} if node is None else _build(loader, node, (), located, _Budget())
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
         where = f"{source}:{mark.line + 1}" if mark else source
@@ -131,12 +138,40 @@ def read_yaml(text: str, source: str) -> Located:
     return located
 
 
-def _build(loader: yaml.SafeLoader, node: Node, path: KeyPath, located: Located) -> Any:
-    """Plain data from ``node``, recording the line of each key under ``path``."""
+@dataclass
+class _Budget:
+    """The nodes built so far (by id) and how many were built again through an alias."""
+
+    seen: set[int] = field(default_factory=set)
+    repeats: int = 0
+
+
+def _too_deep(where: str, source: str) -> ConfigError:
+    return ConfigError(f"{where}: the config nests mappings and lists more than {MAX_DEPTH} deep; flatten it", "", source)
+
+
+def _build(loader: yaml.SafeLoader, node: Node, path: KeyPath, located: Located, budget: _Budget) -> Any:
+    """Plain data from ``node``, recording the line of each key under ``path``; ``budget`` counts the values built.
+
+    A config nested more than ``MAX_DEPTH`` deep, or whose aliases expand to more than ``MAX_NODES`` values, is an error.
+    """
+    if id(node) in budget.seen:
+        budget.repeats += 1  # a node built again: reached through an alias
+    budget.seen.add(id(node))
+    where = f"{located.source}:{node.start_mark.line + 1}"
+    if budget.repeats > MAX_NODES:
+        raise ConfigError(
+            f"{where}: the config's aliases (*name) expand to more than {MAX_NODES} values; use fewer aliases", dotted(path), where
+        )
+    if len(path) > MAX_DEPTH:
+        raise _too_deep(where, where)
+    plain_tag = {SequenceNode: "tag:yaml.org,2002:seq", MappingNode: "tag:yaml.org,2002:map"}.get(type(node))
+    if plain_tag and node.tag != plain_tag:
+        raise ConfigError(f"{where}: not valid YAML: the tag {node.tag!r} is not allowed in a config; give plain data", dotted(path), where)
     if isinstance(node, SequenceNode):
         for index, item in enumerate(node.value):
             located.locations[path + (index,)] = f"{located.source}:{item.start_mark.line + 1}"
-        return [_build(loader, item, path + (index,), located) for index, item in enumerate(node.value)]
+        return [_build(loader, item, path + (index,), located, budget) for index, item in enumerate(node.value)]
     if not isinstance(node, MappingNode):
         return loader.construct_object(node, deep=True)
     seen: dict[Any, int] = {}
@@ -155,5 +190,5 @@ def _build(loader: yaml.SafeLoader, node: Node, path: KeyPath, located: Located)
     for key_node, value_node in node.value:
         key = loader.construct_object(key_node)
         located.locations[path + (key,)] = f"{located.source}:{key_node.start_mark.line + 1}"
-        data[key] = _build(loader, value_node, path + (key,), located)
+        data[key] = _build(loader, value_node, path + (key,), located, budget)
     return data

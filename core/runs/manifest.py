@@ -60,7 +60,18 @@ class Manifest:
         path = directory / MANIFEST
         if not path.is_file():
             raise RunDirectoryError(f"nothing to resume in {str(directory)!r}: it has no {MANIFEST}; run without --resume")
-        return cls(directory, json.loads(path.read_text(encoding="utf-8")))
+        try:
+            data = json.loads(path.read_text(encoding="utf-8", errors="replace"))
+        except json.JSONDecodeError as error:
+            problem = f"is not valid JSON at line {error.lineno}, column {error.colno} ({error.msg})"
+        else:
+            if isinstance(data, dict) and isinstance(data.get("config"), dict) and isinstance(data.get("sessions"), list) and isinstance(data.get("model"), dict):
+                return cls(directory, data)
+            problem = "is not a run manifest (a JSON object with config, model and sessions)"
+        raise RunDirectoryError(
+            f"cannot resume: {str(path)!r} {problem}; restore it (or delete the directory's contents) and start the "
+            f"run again, or run into another output.directory"
+        )
 
     @classmethod
     def create(cls, directory: Path, experiment: Experiment, model: str) -> Manifest:

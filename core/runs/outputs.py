@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from attrix.runs.extras import require
+from attrix.runs.manifest import RunDirectoryError
 
 RESULTS = {"jsonl": "results.jsonl", "parquet": "results.parquet"}
 """The results file (JSONL) or directory of parts (Parquet) in the output directory, by format."""
@@ -48,13 +49,15 @@ class JsonlResults:
         if path.exists():
             with path.open("r+b") as file:
                 file.truncate(_complete_length(file))
-        self.file = path.open("a", encoding="utf-8")
+        # A lone surrogate in an error row's input cannot be UTF-8; it can only stand inside a JSON string, where the
+        # backslash escape written in its place (\udXXXX) is valid JSON that reads back as the same string.
+        self.file = path.open("a", encoding="utf-8", errors="backslashreplace")
 
     def rows(self) -> Iterator[dict[str, Any]]:
-        with self.path.open(encoding="utf-8") as lines:
-            for line in lines:
+        with self.path.open(encoding="utf-8", errors="replace") as lines:
+            for number, line in enumerate(lines, 1):
                 if line.endswith("\n"):
-                    yield json.loads(line)
+                    yield _row(line, self.path, number)
 
     def write(self, batches: Iterable[list[dict[str, Any]]]) -> None:
         for batch in batches:
@@ -64,6 +67,22 @@ class JsonlResults:
 
     def close(self) -> None:
         self.file.close()
+
+
+def _row(line: str, path: Path, number: int) -> dict[str, Any]:
+    """The result row on line ``number`` of ``path``; a ``RunDirectoryError`` naming the line if it is not one."""
+    try:
+        row = json.loads(line)
+    except json.JSONDecodeError as error:
+        problem = f"is not JSON ({error.msg})"
+    else:
+        if isinstance(row, dict) and "id" in row:
+            return row
+        problem = "is not a result row (a JSON object with an id)"
+    raise RunDirectoryError(
+        f"{str(path)!r} line {number} {problem}; delete that line to redo its row with --resume, "
+        f"or start a new run in another output.directory"
+    )
 
 
 def _complete_length(file: Any, chunk: int = 1 << 16) -> int:

@@ -57,5 +57,9 @@ def write_reports(
     for renderer in built:
         seen[renderer.suffix] += 1
         count = seen[renderer.suffix]
-        paths.append(renderer.write(explanations, directory / f"{stem}{'' if count == 1 else f'-{count}'}{renderer.suffix}"))
+        path = directory / f"{stem}{'' if count == 1 else f'-{count}'}{renderer.suffix}"
+        try:
+            paths.append(renderer.write(explanations, path))
+        except OSError as error:
+            raise InputError(f"cannot write the report {str(path)!r}: {error.strerror or error}; choose a directory you can write to") from None
     return paths

@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import itertools
 import json
+import os
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from attrix.contracts.explanation import Explanation
+from attrix.errors import AttrixError, InputError
 from attrix.experiments.schema import Experiment
 from attrix.host.registry import create
 from attrix.runs.dataset import Dataset, Row
+from attrix.runs.lock import LOCK, run_lock
 from attrix.runs.manifest import Manifest, RunDirectoryError
 from attrix.runs.outputs import Results, open_results
 from attrix.runs.progress import progress_bar
@@ -29,6 +32,10 @@ REPORT_ROWS = 1000
 SUMMARY = "summary.json"
 SUMMARY_PAGE = "summary.html"
 """The summary as a page, written when the config has the html renderer."""
+
+
+class RunFailedError(AttrixError):
+    """A run whose every row failed for the same reason (a target the model does not have, say)."""
 
 
 @dataclass(frozen=True)
@@ -60,9 +67,39 @@ class LocalExecutor:
             yield explain_rows(self.explainer, window, self.target)
 
 
+class RunInterruptedError(AttrixError):
+    """A run stopped by Ctrl-C; the rows written so far are kept for ``--resume``."""
+
+    exit_status = 130
+
+
 def run_experiment(experiment: Experiment, *, resume: bool = False, show_progress: bool = True) -> RunResult:
-    """Run ``experiment``; with ``resume``, continue the run its output directory holds without redoing its rows."""
+    """Run ``experiment``; with ``resume``, continue the run its output directory holds without redoing its rows.
+
+    The run holds a lock on its output directory: a second run on it at the same time is refused.
+    """
     directory = Path(experiment.output.directory)
+    _prepare_directory(directory, resume)
+    with run_lock(directory):
+        return _run_locked(experiment, directory, resume, show_progress)
+
+
+def _prepare_directory(directory: Path, resume: bool) -> None:
+    """Create the output directory; an ``InputError`` when it is a file or cannot be created or written."""
+    where = f"the output directory {str(directory)!r}"
+    if directory.exists() and not directory.is_dir():
+        raise InputError(f"{where} is a file, not a directory; choose another output.directory")
+    if resume and not directory.is_dir():
+        Manifest.read(directory)  # raises: nothing to resume
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise InputError(f"cannot create {where}: {error.strerror or error}; choose another output.directory") from None
+    if not os.access(directory, os.W_OK | os.X_OK):
+        raise InputError(f"cannot write into {where}: permission denied; choose another output.directory")
+
+
+def _run_locked(experiment: Experiment, directory: Path, resume: bool, show_progress: bool) -> RunResult:
     model = model_location(experiment.model)
     manifest = _manifest(directory, experiment, model, resume)
     dataset = Dataset(experiment.inputs, task_class(experiment, model).inputs)
@@ -75,6 +112,15 @@ def run_experiment(experiment: Experiment, *, resume: bool = False, show_progres
         with progress_bar(total, len(done), show=show_progress) as advance:
             for window in executor.windows(row for row in dataset if row.id not in done):
                 results.write(_advancing(window, advance))
+    except KeyboardInterrupt:
+        results.close()
+        raise RunInterruptedError(f"interrupted after {_written(results)} rows; continue with --resume") from None
+    except OSError as error:
+        results.close()
+        raise RunDirectoryError(
+            f"writing the results in {str(directory)!r} failed: {error.strerror or error}; the {_written(results)} rows "
+            f"already written are intact: free the space (or fix the error) and continue with --resume"
+        ) from None
     finally:
         results.close()
     counts, words, explanations = _read_back(results)
@@ -82,7 +128,25 @@ def run_experiment(experiment: Experiment, *, resume: bool = False, show_progres
     document = summary(counts, words, wall_seconds)
     (directory / SUMMARY).write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
     reports = write_reports(explanations, experiment.renderers, directory, stem="report") if experiment.renderers else []
-    return RunResult(directory, counts, reports + _summary_page(experiment, document, directory, reports))
+    result = RunResult(directory, counts, reports + _summary_page(experiment, document, directory, reports))
+    if counts["rows"] > 1 and counts["errors"] == counts["rows"]:
+        _all_failed(results, counts["rows"])
+    return result
+
+
+def _written(results: Results) -> int:
+    """How many complete rows the results hold, read back; 0 if they cannot be read."""
+    try:
+        return sum(1 for _ in results.rows())
+    except (OSError, AttrixError):
+        return 0
+
+
+def _all_failed(results: Results, rows: int) -> None:
+    """Nothing unless every row failed for the same reason: then an error saying so."""
+    reasons = {row["error"] for row in results.rows()}
+    if len(reasons) == 1:
+        raise RunFailedError(f"every one of the {rows} rows failed with the same error: {reasons.pop()}")
 
 
 def _summary_page(experiment: Experiment, document: dict[str, Any], directory: Path, reports: list[Path]) -> list[Path]:
@@ -103,7 +167,7 @@ def _manifest(directory: Path, experiment: Experiment, model: str, resume: bool)
         manifest = Manifest.read(directory)
         manifest.check_resumable(experiment, model)
         return manifest
-    if directory.exists() and any(directory.iterdir()):
+    if directory.exists() and any(path.name != LOCK for path in directory.iterdir()):
         raise RunDirectoryError(
             f"the output directory {str(directory)!r} is not empty; continue its run with --resume, "
             f"or choose another output.directory"
