@@ -14,7 +14,6 @@ from PIL import Image
 from transformers import PreTrainedModel
 
 from attrix.api.explainer import Explainer
-from attrix.compat.output import custom_id2label
 from attrix.contracts.explanation import Explanation
 from attrix.contracts.targets import resolve_label
 from attrix.drawing.figures import (
@@ -24,7 +23,8 @@ from attrix.drawing.figures import (
     png_bytes,
 )
 from attrix.drawing.pictures import load_picture
-from attrix.errors import InputError, UnknownNameError
+from attrix.compat.errors import ImageOptionError
+from attrix.errors import InputError
 
 ATTRIBUTION_TYPES = ("IG", "IGNT")
 """Plain integrated gradients, and integrated gradients inside a noise tunnel."""
@@ -64,9 +64,9 @@ class ImageClassificationExplainer:
         custom_labels: list[str] | None = None,
     ) -> None:
         if attribution_type not in ATTRIBUTION_TYPES:
-            raise UnknownNameError("attribution_type", attribution_type, ATTRIBUTION_TYPES)
+            raise ImageOptionError("attribution_type", attribution_type, ATTRIBUTION_TYPES)
         self.model, self.feature_extractor, self.attribution_type = model, feature_extractor, attribution_type
-        self.id2label = custom_id2label(model, custom_labels)
+        self.id2label = image_id2label(model, custom_labels)
         self.label2id = {label: index for index, label in self.id2label.items()}
         self.device = model.device
         self.internal_batch_size: int | None = None
@@ -94,7 +94,7 @@ class ImageClassificationExplainer:
         """Attributions ``(1, 3, height, width)`` of the processed image toward ``index``, ``class_name`` or the
         predicted class; ``n_steps`` and the noise-tunnel settings given are kept for later calls."""
         if noise_tunnel_type not in NOISE_TUNNELS:
-            raise UnknownNameError("noise_tunnel_type", noise_tunnel_type, NOISE_TUNNELS)
+            raise ImageOptionError("noise_tunnel_type", noise_tunnel_type, NOISE_TUNNELS)
         self.noise_tunnel_type = noise_tunnel_type
         self.n_steps = n_steps or self.n_steps
         self.n_steps_noise_tunnel = n_steps_noise_tunnel or self.n_steps_noise_tunnel
@@ -201,3 +201,17 @@ class ImageClassificationExplainer:
             display(PNG(data=png_bytes(figure), format="png"))
         panels = [axes for axes in figure.axes if axes.get_label() in ("original", "attributions")]
         return figure, panels if side_by_side else panels[0]
+
+
+def image_id2label(model: PreTrainedModel, custom_labels: list[str] | None) -> dict[int, str]:
+    """The model's labels, or ``custom_labels`` numbered from 0, whose count must be that of the model's
+    ``label2id`` (its distinct label names), as transformers-interpret checks it: a model whose ``id2label`` repeats
+    a name takes fewer custom labels than it has outputs."""
+    if custom_labels is None:
+        return {int(index): label for index, label in model.config.id2label.items()}
+    if len(custom_labels) != len(model.config.label2id):
+        raise InputError(
+            f"custom_labels has {len(custom_labels)} labels but the model's label2id has {len(model.config.label2id)}; "
+            f"give one label per distinct model label"
+        )
+    return dict(enumerate(custom_labels))

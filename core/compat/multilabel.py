@@ -31,7 +31,7 @@ class MultiLabelClassificationExplainer(SequenceClassificationExplainer):
         super().__init__(model, tokenizer, attribution_type, custom_labels)
         self.custom_labels = custom_labels
         self.labels: list[str] = []
-        self.attributions: list[LegacyAttributions] = []
+        self.attributions: list[LegacyAttributions] | None = None
         self.pred_probs_list: list[torch.Tensor] = []
         self.label_probs_dict: dict[str, torch.Tensor] = {}
 
@@ -88,5 +88,5 @@ class MultiLabelClassificationExplainer(SequenceClassificationExplainer):
     def __str__(self) -> str:
         return (
             f"{type(self).__name__}(\n\tmodel={type(self.model).__name__},\n\ttokenizer={type(self.tokenizer).__name__},"
-            f"\n\tattribution_type='{self.attribution_type}',\n\tcustom_labels={self.custom_labels},\n)"
+            f"\n\tattribution_type='{self.attribution_type}',\n\tcustom_labels={self.custom_labels},)"
         )

@@ -59,6 +59,8 @@ class QuestionAnsweringExplainer(LegacyTextExplainer):
         self.start_attributions: LegacyAttributions | None = None
         self.end_attributions: LegacyAttributions | None = None
         self.attributions: list[LegacyAttributions] | None = None
+        self.position = 0
+        """Which logits transformers-interpret's forward picked last: 0 start, 1 end (1 after a call)."""
 
     def __call__(
         self,
@@ -73,6 +75,7 @@ class QuestionAnsweringExplainer(LegacyTextExplainer):
         self.start_attributions = LegacyAttributions.of(self.explanation.tokens, self.explanation.target("start"))
         self.end_attributions = LegacyAttributions.of(self.explanation.tokens, self.explanation.target("end"))
         self.attributions = [self.start_attributions, self.end_attributions]
+        self.position = 1
         return self.word_attributions
 
     def _explainer(self, embedding_type: int, n_steps: int | None, internal_batch_size: int | None, **options: Any) -> Explainer:
@@ -115,3 +118,6 @@ class QuestionAnsweringExplainer(LegacyTextExplainer):
     def visualize(self, html_filepath: str | None = None) -> HTML:
         """Draw the start and end attributions as HTML; written to ``html_filepath`` when given, shown inline in notebooks."""
         return visualize([self._explained()], html_filepath)
+
+    def __str__(self) -> str:
+        return f"{type(self).__name__}(\n\tmodel={type(self.model).__name__},\n\ttokenizer={type(self.tokenizer).__name__})"

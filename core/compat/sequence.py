@@ -67,8 +67,9 @@ class SequenceClassificationExplainer(LegacyTextExplainer):
 
     @property
     def predicted_class_name(self) -> str:
-        """The predicted label of the last call (custom labels applied)."""
-        return self.id2label[self.predicted_class_index]
+        """The predicted label of the last call (custom labels applied); the index if no label has it."""
+        index = self.predicted_class_index
+        return self.id2label.get(int(index), index)
 
     @property
     def pred_probs(self) -> torch.Tensor:

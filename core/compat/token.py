@@ -88,7 +88,10 @@ class TokenClassificationExplainer(LegacyTextExplainer):
     @property
     def predicted_class_names(self) -> list[str]:
         """The predicted label of every token of the last call, special tokens included."""
-        return [self.id2label[int(index)] for index in self.predicted_class_indexes]
+        indexes = self.predicted_class_indexes
+        if all(int(index) in self.id2label for index in indexes):
+            return [self.id2label[int(index)] for index in indexes]
+        return indexes  # transformers-interpret falls back to the indexes when a label is missing
 
     @property
     def text(self) -> str:

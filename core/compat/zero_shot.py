@@ -10,6 +10,7 @@ from transformers import PreTrainedModel, PreTrainedTokenizerBase
 from attrix.compat.output import HTML, LegacyAttributions, visualize
 from attrix.compat.sequence import SequenceClassificationExplainer
 from attrix.contracts.explanation import Explanation, TargetAttribution, Word
+from attrix.errors import AttrixError
 from attrix.host.registry import create
 
 DEFAULT_TEMPLATE = "this text is about {} ."
@@ -31,6 +32,11 @@ class ZeroShotClassificationExplainer(SequenceClassificationExplainer):
         super().__init__(model, tokenizer, attribution_type)
         self.entailment_idx: int = create("task", self.task, model, tokenizer).entailment
         self.entailment_key: str = model.config.id2label[self.entailment_idx]
+        self.label_exists = True
+        # set by transformers-interpret's question-answering base class, which its zero-shot class also inherits
+        self.position = 0
+        self.start_attributions: LegacyAttributions | None = None
+        self.end_attributions: LegacyAttributions | None = None
         self.include_hypothesis = False
         self.hypothesis_template = DEFAULT_TEMPLATE
         self.labels: list[str] = []
@@ -51,10 +57,13 @@ class ZeroShotClassificationExplainer(SequenceClassificationExplainer):
         explainer = self._explainer(
             embedding_type, n_steps, internal_batch_size, hypothesis_template=hypothesis_template, include_hypothesis=True
         )
-        explanation = explainer({"text": text, "candidate_labels": labels})
+        repeated = isinstance(labels, (list, tuple)) and len(set(labels)) < len(labels)
+        # transformers-interpret takes a label given twice; each distinct label is explained once, then repeated
+        distinct = list(dict.fromkeys(labels)) if repeated else labels
+        explanation = explainer({"text": text, "candidate_labels": distinct})
         self.explanation = explanation if include_hypothesis else text_part(explanation)
         self.include_hypothesis, self.hypothesis_template = include_hypothesis, hypothesis_template
-        self.labels = explanation.inputs["candidate_labels"]
+        self.labels = list(labels) if repeated else explanation.inputs["candidate_labels"]
         self.hypothesis_labels = [explanation.details["hypotheses"][label] for label in self.labels]
         self.attributions = [
             LegacyAttributions.of(self._tokens(self.explanation, label), self.explanation.target(label)) for label in self.labels
@@ -88,9 +97,16 @@ class ZeroShotClassificationExplainer(SequenceClassificationExplainer):
 
     @property
     def pred_probs(self) -> list[float]:
-        """Each label's score in ``labels`` order: the pipeline's, a softmax across labels of the entailment logits."""
+        """Each label's score in ``labels`` order: the pipeline's, a softmax across labels of the entailment logits
+        (a label given twice counted twice)."""
         probabilities = self._explained().probabilities
-        return [probabilities[label] for label in self.labels]
+        scores = [probabilities[label] for label in self.labels]
+        if len(set(self.labels)) == len(self.labels):
+            return scores
+        if len(set(self.labels)) == 1:  # equal entailment logits: the softmax shares out evenly
+            return [1.0 / len(self.labels)] * len(self.labels)
+        # the softmax over the labels as given, a repeated label counted each time it is given
+        return [score / sum(scores) for score in scores]
 
     @property
     def selected_index(self) -> int:
@@ -132,3 +148,18 @@ def with_hypothesis(explanation: Explanation, target: TargetAttribution) -> Expl
         words=explanation.words + [Word(**word) for word in details["hypothesis_words"][target.label]],
         targets=[target],
     )
+
+
+def _not_for_zero_shot(name: str) -> property:
+    """transformers-interpret's zero-shot class inherits ``name`` from its question-answering class, where it has
+    no zero-shot meaning; here it raises InputIdsNotCalculatedError before a call, as there, and says so after."""
+
+    def get(self: ZeroShotClassificationExplainer) -> int | str:
+        self._explained()
+        raise AttrixError(f"{name} is a question-answering attribute; a zero-shot explanation has none")
+
+    return property(get, doc=get.__doc__)
+
+
+for _name in ("start_pos", "end_pos", "predicted_answer"):
+    setattr(ZeroShotClassificationExplainer, _name, _not_for_zero_shot(_name))

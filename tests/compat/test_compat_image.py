@@ -114,7 +114,7 @@ def test_custom_labels_rename_the_classes(vit):
     ours(PICTURE, class_name="finch", n_steps=2)
     assert ours.selected_index == 2 and ours.predicted_class_name == "puppy"
     assert ours.label2id == {"tabby": 0, "puppy": 1, "finch": 2}
-    with pytest.raises(attrix.InputError, match="custom_labels has 2 labels but the model has 3"):
+    with pytest.raises(attrix.InputError, match="custom_labels has 2 labels but the model's label2id has 3"):
         ImageClassificationExplainer(*vit, custom_labels=["a", "b"])
 
 
