@@ -71,6 +71,7 @@ def test_a_deliberate_violation_breaks_its_contract(tmp_path, contract):
     assert contract in broken(result.stdout), result.stdout
 
 
+@pytest.mark.slow
 def test_importing_attrix_loads_neither_matplotlib_nor_the_image_and_drop_in_modules():
     script = (
         "import sys, attrix\n"

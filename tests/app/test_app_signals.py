@@ -24,6 +24,9 @@ SCRIPT = textwrap.dedent("""\
     """)
 
 
+pytestmark = pytest.mark.slow
+
+
 def alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)

@@ -38,6 +38,7 @@ def test_a_billion_laughs_config_is_refused_before_it_expands(tmp_path):
         load_experiment(path)
 
 
+@pytest.mark.slow
 def test_a_few_aliases_are_still_fine_and_a_long_list_without_aliases_is_not_limited():
     located = read_yaml(billion_laughs(3), "few.yaml")
     assert len(located.data["c"]) == 9 and located.data["c"][0][0] == ["lol"] * 9
@@ -45,6 +46,7 @@ def test_a_few_aliases_are_still_fine_and_a_long_list_without_aliases_is_not_lim
     assert len(read_yaml("inputs: [" + ", ".join(["x"] * many) + "]\n", "long.yaml").data["inputs"]) == many
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("depth", [MAX_DEPTH + 5, 20_000])
 def test_a_deeply_nested_config_is_refused(depth, tmp_path, capsys):
     text = "a: " + "[" * depth + "]" * depth + "\n"

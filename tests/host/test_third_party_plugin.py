@@ -24,6 +24,8 @@ from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
 from helpers.tiny_models import build
 
+pytestmark = pytest.mark.slow
+
 TEXT = "i love this movie"
 DISTRIBUTION = "attrix-example-plugin"
 VERSION = "0.3.1"

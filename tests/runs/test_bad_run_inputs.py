@@ -74,6 +74,7 @@ def test_the_lock_is_released_when_the_run_fails(tmp_path):
         pass
 
 
+@pytest.mark.slow
 def test_the_lock_is_held_against_another_process(tmp_path):
     import subprocess
     import sys
