@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from attrix.contracts.explanation import Explanation, TargetAttribution, Word
-from attrix.errors import UnknownNameError
 
 VIEWS = ("words", "tokens")
 
@@ -18,12 +17,6 @@ class Piece:
     score: float
     sequence: int
     """Which text of the input it belongs to: 0, or 1 for the second text of a pair or a zero-shot hypothesis."""
-
-
-def check_view(view: str) -> None:
-    """Raise a clear error for a view other than ``words`` or ``tokens``."""
-    if view not in VIEWS:
-        raise UnknownNameError("view", view, VIEWS)
 
 
 def is_image(explanation: Explanation) -> bool:
