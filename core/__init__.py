@@ -38,9 +38,10 @@ def __getattr__(name: str) -> Any:
         return getattr(compat, name)
     raise AttributeError(f"module 'attrix' has no attribute {name!r}")
 
+
 __all__ = [
-    "AttrixError",
     "Attributions",
+    "AttrixError",
     "Backend",
     "Explainer",
     "Explanation",
@@ -50,6 +51,7 @@ __all__ = [
     "InputField",
     "InputTypeError",
     "MultiLabelClassificationExplainer",
+    "OptionError",
     "PairwiseSequenceClassificationExplainer",
     "PluginClashError",
     "Prepared",
@@ -65,10 +67,9 @@ __all__ = [
     "UnknownNameError",
     "Word",
     "ZeroShotClassificationExplainer",
-    "hookimpl",
-    "plugin_manager",
     "create",
     "display",
-    "OptionError",
     "get_registry",
+    "hookimpl",
+    "plugin_manager",
 ]

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Callable, Sequence
+from typing import Any
 
 PIPELINE_IGNORED = ("O",)
 """Entity groups the pipeline leaves out by default."""

@@ -74,6 +74,21 @@ def patch_scores(values: torch.Tensor, pixel_shape: torch.Size, patch: tuple[int
     return None
 
 
+DEFAULT_PATCH = (16, 16)
+"""The patch size of ``"patch"`` features for models without one of their own (convolutional networks)."""
+
+
+def pixel_features(pixel_shape: torch.Size, patch: tuple[int, int]) -> dict[str, torch.Tensor]:
+    """The ``"pixel"`` and ``"patch"`` features of images of ``pixel_shape`` (``[batch, 3, H, W]``), each
+    ``[batch, 1, H, W]``: every pixel (its three channels together) one feature, and every patch of the grid
+    (edge patches may be partial), numbered row by row."""
+    batch, (height, width) = pixel_shape[0], pixel_shape[-2:]
+    rows, columns = torch.arange(height).unsqueeze(1), torch.arange(width).unsqueeze(0)
+    pixel = rows * width + columns
+    patch_ids = (rows // patch[0]) * -(-width // patch[1]) + columns // patch[1]
+    return {name: ids.expand(batch, 1, height, width) for name, ids in (("pixel", pixel), ("patch", patch_ids))}
+
+
 class ImageClassification(Task):
     """Image classification: which pixels push an image toward a class (probabilities as the image-classification pipeline).
 
@@ -141,9 +156,7 @@ class ImageClassification(Task):
         processed = [self.image_processor(images=image, return_tensors="pt")["pixel_values"] for image in images]
         shapes = sorted({tuple(pixels.shape[1:]) for pixels in processed})
         if len(shapes) > 1:
-            raise InputError(
-                f"the image processor made images of different sizes {shapes}; explain them with batch_size=1"
-            )
+            raise InputError(f"the image processor made images of different sizes {shapes}; explain them with batch_size=1")
         return torch.cat(processed).to(self.model.device, self.model.dtype)
 
     def prepare(self, items: list[Picture], target: Target) -> Prepared:
@@ -167,6 +180,9 @@ class ImageClassification(Task):
             layer=self.layer,
             embedding=InputEmbedding("pixel_values", "pixel_values", nn.Identity()),
             prediction=Prediction(outputs, stem[0] if stem else None),
+            features={
+                name: ids.to(self.model.device) for name, ids in pixel_features(pixels.shape, self.patch or DEFAULT_PATCH).items()
+            },
         )
         return Prepared(problem, (items, probabilities))
 
@@ -204,7 +220,9 @@ class ImageClassification(Task):
 
     def display_pixels(self, image: Image.Image) -> np.ndarray:
         """``image`` as the processor resizes and crops it, before rescaling and normalising: uint8 ``(height, width, 3)``."""
-        processed = self.image_processor(images=image, do_rescale=False, do_normalize=False, return_tensors="np")["pixel_values"][0]
+        processed = self.image_processor(images=image, do_rescale=False, do_normalize=False, return_tensors="np")["pixel_values"][
+            0
+        ]
         return np.asarray(processed, dtype=np.float64).transpose(1, 2, 0).clip(0, 255).round().astype(np.uint8)
 
     def details(self, item: Picture, values: torch.Tensor, pixel_shape: torch.Size) -> dict[str, Any]:

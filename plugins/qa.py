@@ -127,7 +127,9 @@ class QuestionAnswering(TextTask):
         answers = [self._answer(encoding, row, logits[row], contexts[row]) for row in range(len(items))]
         ends = resolve_targets(target, ENDS, [0, 1])
         targets = torch.tensor([[(answer.first, length + answer.last)[end] for end in ends] for answer in answers])
-        return Prepared(self.problem(inputs, baselines, targets, prediction), (items, encoding, answers, ends))
+        return Prepared(
+            self.problem(inputs, baselines, targets, prediction, self.features(encoding)), (items, encoding, answers, ends)
+        )
 
     def _answer(self, encoding: BatchEncoding, row: int, logits: torch.Tensor, context: str) -> Answer:
         """The best span of row ``row``, widened to whole words as the pipeline reports it (surrounding spaces left out)."""

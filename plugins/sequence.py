@@ -59,7 +59,9 @@ class SequenceClassification(TextTask):
         probabilities = prediction.outputs
         labels = self.labels
         targets = torch.tensor([resolve_targets(target, labels, [row]) for row in probabilities.argmax(-1).tolist()])
-        return Prepared(self.problem(inputs, baselines, targets, prediction), (items, encoding, probabilities))
+        return Prepared(
+            self.problem(inputs, baselines, targets, prediction, self.features(encoding)), (items, encoding, probabilities)
+        )
 
     def explanations(self, prepared: Prepared, attributions: Attributions) -> list[Explanation]:
         items, encoding, probabilities = prepared.context

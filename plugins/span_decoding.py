@@ -19,7 +19,9 @@ def best_span(start: torch.Tensor, end: torch.Tensor, allowed: torch.Tensor, max
     return first, last
 
 
-def span_probabilities(start: torch.Tensor, end: torch.Tensor, normalised: torch.Tensor, first: int, last: int) -> tuple[float, float]:
+def span_probabilities(
+    start: torch.Tensor, end: torch.Tensor, normalised: torch.Tensor, first: int, last: int
+) -> tuple[float, float]:
     """The start probability of ``first`` and the end probability of ``last``, softmax taken over the ``normalised`` tokens.
 
     The pipeline normalises over the context tokens and the [CLS] token (kept for unanswerable questions);

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from collections import Counter
-from typing import Annotated, Any, Sequence
+from collections.abc import Sequence
+from typing import Annotated, Any
 
 import torch
 from annotated_types import Ge
@@ -88,7 +89,10 @@ class TokenClassification(TextTask):
         width = max(1, *map(len, chosen))
         rows = [[position * len(labels) + label for position, label in pairs] for pairs in chosen]
         targets = torch.tensor([row + [row[0] if row else 0] * (width - len(row)) for row in rows])
-        return Prepared(self.problem(inputs, baselines, targets, prediction), (items, encoding, probabilities, chosen))
+        return Prepared(
+            self.problem(inputs, baselines, targets, prediction, self.features(encoding)),
+            (items, encoding, probabilities, chosen),
+        )
 
     def _chosen(self, encoding: BatchEncoding, row: int, predicted: list[int], named: list[int] | None) -> list[tuple[int, int]]:
         """The (padded position, label index) pairs explained in row ``row``."""

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import warnings
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, replace
-from typing import Any, Sequence
+from typing import Any
 
 import torch
 from transformers import (
@@ -45,7 +45,9 @@ def parse_labels(labels: Any) -> tuple[str, ...]:
     if isinstance(labels, str):
         labels = [label.strip() for label in labels.split(",") if label.strip()]
     if not isinstance(labels, (list, tuple)) or not all(isinstance(label, str) for label in labels):
-        raise InputTypeError(f"candidate_labels must be a list of label strings or one comma-separated string, got {labels!r:.80}")
+        raise InputTypeError(
+            f"candidate_labels must be a list of label strings or one comma-separated string, got {labels!r:.80}"
+        )
     if not labels:
         raise InputError("candidate_labels is empty; give at least one label to classify the text into")
     for label in labels:
@@ -226,6 +228,7 @@ class ZeroShotClassification(TextTask):
             {key: value[rows] for key, value in baselines.items()},
             targets,
             prediction.rows(rows),
+            {name: groups[rows] for name, groups in self.features(encoding).items()},
         )
         per_query = [[i for i, row in enumerate(rows) if pairs[row][0] == number] for number in range(len(items))]
         return Prepared(problem, Batch(items, premises, hypotheses, pairs, rows, encoding, prediction.outputs), per_query)
@@ -250,9 +253,7 @@ class ZeroShotClassification(TextTask):
                     inputs={"text": query.text, "candidate_labels": list(query.labels)},
                     tokens=tokens[: hypothesis_start(batch.encoding, own[0], positions)],
                     words=[word for word in words if word.sequence == 0],
-                    targets=[
-                        self.label_target(prepared, attributions, own[k], details) for k in ranking if own[k] in batch.rows
-                    ],
+                    targets=[self.label_target(prepared, attributions, own[k], details) for k in ranking if own[k] in batch.rows],
                     predicted_label=query.labels[ranking[0]],
                     probabilities={query.labels[k]: float(scores[k]) for k in ranking},
                     word_aggregation=self.word_aggregation,

@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     import torch
     from transformers import PreTrainedModel, PreTrainedTokenizerBase
 
-__all__ = ["DEFAULT_MODEL_NAME", "BUILD_VERSION", "default_model_dir"]
+__all__ = ["BUILD_VERSION", "DEFAULT_MODEL_NAME", "default_model_dir"]
 
 logger = logging.getLogger(__name__)
 
@@ -194,7 +194,9 @@ def _training_batch(
     lengths = [n for _ in range(_ANCHOR_REPEATS) for n in range(1, width - 1)]
     anchor_ids = torch.tensor(
         [
-            [tokenizer.cls_token_id] + [tokenizer.pad_token_id] * n + [tokenizer.sep_token_id]
+            [tokenizer.cls_token_id]
+            + [tokenizer.pad_token_id] * n
+            + [tokenizer.sep_token_id]
             + [tokenizer.pad_token_id] * (width - n - 2)
             for n in lengths
         ]
@@ -206,15 +208,11 @@ def _training_batch(
         "token_type_ids": torch.zeros(len(rows) + len(lengths), width, dtype=torch.long),
     }
     targets = torch.full((len(rows) + len(lengths), len(LABELS)), 1.0 / len(LABELS))
-    targets[: len(rows)] = torch.nn.functional.one_hot(
-        torch.tensor([label for _, label in rows]), len(LABELS)
-    ).float()
+    targets[: len(rows)] = torch.nn.functional.one_hot(torch.tensor([label for _, label in rows]), len(LABELS)).float()
     return inputs, targets
 
 
-def _fit_head(
-    model: PreTrainedModel, tokenizer: PreTrainedTokenizerBase, rows: list[tuple[str, int]]
-) -> None:
+def _fit_head(model: PreTrainedModel, tokenizer: PreTrainedTokenizerBase, rows: list[tuple[str, int]]) -> None:
     """Train the pooler and classifier on CLS states of the frozen encoder (dropout on)."""
     import torch
 
@@ -233,8 +231,7 @@ def _fit_head(
         # Fresh encoder dropout each epoch acts as data augmentation for the head.
         with torch.no_grad():
             chunks = [
-                {key: value[i : i + _ENCODE_BATCH_SIZE] for key, value in inputs.items()}
-                for i in range(0, n, _ENCODE_BATCH_SIZE)
+                {key: value[i : i + _ENCODE_BATCH_SIZE] for key, value in inputs.items()} for i in range(0, n, _ENCODE_BATCH_SIZE)
             ]
             cls_states = torch.cat([bert(**chunk).last_hidden_state[:, :1] for chunk in chunks])
         order = torch.randperm(n)

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import importlib
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 from attrix.contracts.explanation import Explanation, set_notebook_view
 from attrix.errors import InputTypeError

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any, Iterator
+from typing import Any
 
 from transformers import (
     AutoConfig,
@@ -50,9 +51,7 @@ def choose_task(task: str, architecture: str, config: PretrainedConfig) -> Entry
             raise TaskMismatchError(f"{architecture} needs a task named explicitly: task= one of {', '.join(fitting)}")
         heads = "; ".join(f"{e.name}: {', '.join(e.obj.heads)}" for e in tasks.values())
         raise TaskMismatchError(f"no registered task explains {architecture}; the tasks and the heads they take are {heads}")
-    raise TaskMismatchError(
-        f"several tasks fit {architecture}: {', '.join(e.name for e in automatic)}; pass task= one of them"
-    )
+    raise TaskMismatchError(f"several tasks fit {architecture}: {', '.join(e.name for e in automatic)}; pass task= one of them")
 
 
 @contextmanager
@@ -76,7 +75,9 @@ def load_config(name: str, revision: str | None = None) -> PretrainedConfig:
     try:
         return AutoConfig.from_pretrained(name, revision=revision)
     except (OSError, ValueError) as error:
-        raise ModelLoadError(f"could not load a model from {name!r}: give a local directory with config.json or a Hub id ({error})") from None
+        raise ModelLoadError(
+            f"could not load a model from {name!r}: give a local directory with config.json or a Hub id ({error})"
+        ) from None
 
 
 def load_model(name: str, task: Entry, revision: str | None = None) -> PreTrainedModel:

@@ -63,7 +63,10 @@ with st.sidebar:
         st.error(app_logic.error_message(error))
         st.stop()
     task = st.selectbox(
-        "Task", info.tasks, index=info.tasks.index(info.proposed), key=f"task-{info.name}",
+        "Task",
+        info.tasks,
+        index=info.tasks.index(info.proposed),
+        key=f"task-{info.name}",
         format_func=lambda name: name if name in info.fitting else f"{name} (head does not fit)",
     )
     names = app_logic.backends()

@@ -12,11 +12,16 @@ import sys
 from attrix.errors import AttrixError
 
 STREAMLIT_SETTINGS = (
-    "--server.headless", "true",
-    "--browser.gatherUsageStats", "false",
-    "--server.fileWatcherType", "none",
-    "--client.showErrorDetails", "none",
-    "--client.toolbarMode", "viewer",
+    "--server.headless",
+    "true",
+    "--browser.gatherUsageStats",
+    "false",
+    "--server.fileWatcherType",
+    "none",
+    "--client.showErrorDetails",
+    "none",
+    "--client.toolbarMode",
+    "viewer",
 )
 """No browser opened, no telemetry, no reloading, no tracebacks in the page, no developer menu."""
 
@@ -45,8 +50,16 @@ def run(arguments: argparse.Namespace) -> int:
     if arguments.model is not None:
         environment[MODEL_ENV_VAR] = arguments.model
     command = [
-        sys.executable, "-m", "streamlit", "run", str(PAGE),
-        "--server.address", arguments.host, "--server.port", str(arguments.port), *STREAMLIT_SETTINGS,
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        str(PAGE),
+        "--server.address",
+        arguments.host,
+        "--server.port",
+        str(arguments.port),
+        *STREAMLIT_SETTINGS,
     ]
     try:
         with _stopping_on(STOP_SIGNALS):

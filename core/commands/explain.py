@@ -18,7 +18,11 @@ def add_command(commands) -> None:
         "text", help="the text to explain: the task's first input (the question for --task qa, an image file for --task image)"
     )
     command.add_argument(
-        "--input", action="append", default=[], dest="inputs", metavar="NAME=VALUE",
+        "--input",
+        action="append",
+        default=[],
+        dest="inputs",
+        metavar="NAME=VALUE",
         help="another input the task declares, e.g. --input context='Anna lives in Berlin.' for --task qa; repeat for each",
     )
     add_model_options(command)
@@ -29,7 +33,9 @@ def add_command(commands) -> None:
 
 def add_terminal_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
-        "--color", choices=("auto", "always", "never"), default="auto",
+        "--color",
+        choices=("auto", "always", "never"),
+        default="auto",
         help="colour the words: auto (default) colours a terminal unless NO_COLOR is set",
     )
     parser.add_argument("--view", choices=("words", "tokens"), default="words", help="print words (default) or tokens")

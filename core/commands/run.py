@@ -19,7 +19,9 @@ def add_command(commands) -> None:
     )
     add_config_arguments(command)
     command.add_argument("--resume", action="store_true", help="continue the run in output.directory, skipping the rows it holds")
-    command.add_argument("--no-progress", action="store_true", help="draw no progress bar (none is drawn when stderr is not a terminal)")
+    command.add_argument(
+        "--no-progress", action="store_true", help="draw no progress bar (none is drawn when stderr is not a terminal)"
+    )
     command.set_defaults(run=run)
 
 
@@ -30,7 +32,9 @@ def run(arguments: argparse.Namespace) -> int:
     experiment = load_experiment(arguments.config, arguments.overrides)
     result = run_experiment(experiment, resume=arguments.resume, show_progress=not arguments.no_progress)
     counts = result.counts
-    print(f"{counts['rows']} rows in {result.directory}: {counts['explained']} explained, {counts['errors']} errors, {counts['warnings']} with warnings")
+    print(
+        f"{counts['rows']} rows in {result.directory}: {counts['explained']} explained, {counts['errors']} errors, {counts['warnings']} with warnings"
+    )
     for path in result.reports:
         print(f"wrote {path}")
     return 0

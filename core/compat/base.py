@@ -10,8 +10,8 @@ import torch
 from transformers import PreTrainedModel, PreTrainedTokenizerBase
 
 from attrix.api.explainer import Explainer
-from attrix.contracts.explanation import Explanation
 from attrix.compat.errors import AttributionTypeNotSupportedError, InputIdsNotCalculatedError
+from attrix.contracts.explanation import Explanation
 from attrix.text.encoding import position_embeddings
 
 
@@ -65,8 +65,13 @@ class LegacyTextExplainer:
             warnings.warn("this model has no position embeddings to attribute to; using word embeddings", stacklevel=3)
             embedding = "word"
         return Explainer(
-            self.model, self.tokenizer, task=self.task, embedding=embedding,
-            n_steps=self.n_steps, internal_batch_size=self.internal_batch_size, **options,
+            self.model,
+            self.tokenizer,
+            task=self.task,
+            embedding=embedding,
+            n_steps=self.n_steps,
+            internal_batch_size=self.internal_batch_size,
+            **options,
         )
 
     def _explained(self) -> Explanation:

@@ -3,7 +3,7 @@ written for either library catch them."""
 
 from __future__ import annotations
 
-from typing import Iterable
+from collections.abc import Iterable
 
 from attrix.errors import InputError, UnknownNameError
 
@@ -28,4 +28,4 @@ class ImageOptionError(UnknownNameError, ValueError):
     transformers-interpret raised ValueError for these."""
 
 
-__all__ = ["AttributionTypeNotSupportedError", "AttributionsNotCalculatedError", "InputIdsNotCalculatedError", "ImageOptionError"]
+__all__ = ["AttributionTypeNotSupportedError", "AttributionsNotCalculatedError", "ImageOptionError", "InputIdsNotCalculatedError"]

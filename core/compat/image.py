@@ -14,6 +14,7 @@ from PIL import Image
 from transformers import PreTrainedModel
 
 from attrix.api.explainer import Explainer
+from attrix.compat.errors import ImageOptionError
 from attrix.contracts.explanation import Explanation
 from attrix.contracts.targets import resolve_label
 from attrix.drawing.figures import (
@@ -23,7 +24,6 @@ from attrix.drawing.figures import (
     png_bytes,
 )
 from attrix.drawing.pictures import load_picture
-from attrix.compat.errors import ImageOptionError
 from attrix.errors import InputError
 
 ATTRIBUTION_TYPES = ("IG", "IGNT")
@@ -120,8 +120,13 @@ class ImageClassificationExplainer:
                 "nt_samples": self.noise_tunnel_n_samples,
             }
         return Explainer(
-            self.model, self.feature_extractor, task=self.task, backend="ig", output="logits",
-            internal_batch_size=self.internal_batch_size, **steps,
+            self.model,
+            self.feature_extractor,
+            task=self.task,
+            backend="ig",
+            output="logits",
+            internal_batch_size=self.internal_batch_size,
+            **steps,
         )
 
     def _explained(self) -> Explanation:

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Sequence
 
 import torch
 from transformers import PreTrainedModel
@@ -48,7 +48,7 @@ class LegacyAttributions:
     delta: torch.Tensor
 
     @classmethod
-    def of(cls, tokens: Sequence[str], target: TargetAttribution, sign: float = 1.0) -> "LegacyAttributions":
+    def of(cls, tokens: Sequence[str], target: TargetAttribution, sign: float = 1.0) -> LegacyAttributions:
         """The legacy view of one target's token scores, optionally with the sign flipped."""
         scores = normalised(target.token_scores) * sign
         pairs = [(clean_token(token), float(score)) for token, score in zip(tokens, scores)]

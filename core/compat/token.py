@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import replace
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 import torch
@@ -54,8 +55,12 @@ class TokenClassificationExplainer(LegacyTextExplainer):
         """Each explained token's predicted label and normalised attributions, keyed by token (see ``word_attributions``)."""
         self.ignored_indexes, self.ignored_labels = ignored_indexes, ignored_labels
         explainer = self._explainer(
-            embedding_type, n_steps, internal_batch_size, special_tokens=True,
-            ignored_indexes=list(ignored_indexes or []), ignored_labels=list(ignored_labels or []),
+            embedding_type,
+            n_steps,
+            internal_batch_size,
+            special_tokens=True,
+            ignored_indexes=list(ignored_indexes or []),
+            ignored_labels=list(ignored_labels or []),
         )
         self.explanation = explainer(text)
         tokens = self.explanation.tokens
@@ -112,7 +117,10 @@ class TokenClassificationExplainer(LegacyTextExplainer):
             true = {} if true_classes is None else {"true_label": str(true_classes[target.position])}
             pages.append(
                 replace(
-                    explanation, targets=[target], predicted_label=target.label, probabilities={target.label: target.score},
+                    explanation,
+                    targets=[target],
+                    predicted_label=target.label,
+                    probabilities={target.label: target.score},
                     details={**explanation.details, **true},
                 )
             )

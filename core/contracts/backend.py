@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, ClassVar, Sequence
+from typing import Any, ClassVar
 
 import torch
 
@@ -32,12 +33,12 @@ class Attributions:
     @classmethod
     def measured(
         cls, values: torch.Tensor, point: Point, problem: Problem, end: torch.Tensor, start: torch.Tensor
-    ) -> "Attributions":
+    ) -> Attributions:
         """Attributions with f(x), f(baseline) and the convergence delta measured at ``point``."""
         return cls.bounded(values, Endpoints(end, start, *endpoint_scores(point, problem, end, start)))
 
     @classmethod
-    def bounded(cls, values: torch.Tensor, ends: Endpoints, steps: torch.Tensor | None = None) -> "Attributions":
+    def bounded(cls, values: torch.Tensor, ends: Endpoints, steps: torch.Tensor | None = None) -> Attributions:
         """Attributions with the scores ``ends`` already holds, and their convergence delta."""
         values = values.detach()
         return cls(values, ends.scores, ends.baseline_scores, convergence_delta(values, ends.scores, ends.baseline_scores), steps)

@@ -5,8 +5,9 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field, replace
-from typing import Any, Callable, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -52,7 +53,7 @@ class TargetAttribution:
     array: list[Any] | None = None
     """The raw attributions where they are not per token: pixels as ``[channels][height][width]``."""
 
-    def prefix(self, tokens: int, words: int, index: int | None = None) -> "TargetAttribution":
+    def prefix(self, tokens: int, words: int, index: int | None = None) -> TargetAttribution:
         """The attributions of the first ``tokens`` tokens and ``words`` words (at output ``index`` if given); the delta
         takes in what was cut, so that completeness still holds."""
         return replace(
@@ -134,7 +135,7 @@ class Explanation:
         return finite({"schema_version": SCHEMA_VERSION, **asdict(self)})
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any], where: str = "the explanation") -> "Explanation":
+    def from_dict(cls, data: dict[str, Any], where: str = "the explanation") -> Explanation:
         """The explanation ``to_dict`` described; an ``InputError`` naming ``where`` and what is missing or wrong when
         ``data`` is none, or has no ``schema_version`` or one newer than this attrix reads. A ``null`` score
         (a number that was not finite) reads back as NaN."""
@@ -153,7 +154,7 @@ class Explanation:
         return json.dumps(self.to_dict(), **{"allow_nan": False, **dumps_options})
 
     @classmethod
-    def from_json(cls, text: str | bytes, where: str = "the explanation") -> "Explanation":
+    def from_json(cls, text: str | bytes, where: str = "the explanation") -> Explanation:
         """The explanation a ``to_json`` string describes; an ``InputError`` when it is not JSON or no explanation."""
         try:
             data = json.loads(text)

@@ -13,7 +13,8 @@ import numbers
 import operator
 import types
 import typing
-from typing import Annotated, Any, Iterator, Literal, Union
+from collections.abc import Iterator
+from typing import Annotated, Any, Literal, Union
 
 import annotated_types
 

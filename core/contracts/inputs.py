@@ -69,9 +69,7 @@ def input_item(fields: Iterable[InputField], values: Mapping[str, Any], owner: s
             raise UnknownNameError("input", name, names, f"for {owner}")
     missing = [field.name for field in fields if field.required and field.name not in values]
     if missing:
-        raise InputError(
-            f"{owner} needs the input {', '.join(map(repr, missing))}; its inputs are {describe_fields(fields)}"
-        )
+        raise InputError(f"{owner} needs the input {', '.join(map(repr, missing))}; its inputs are {describe_fields(fields)}")
     if len(fields) == 1:
         return values.get(names[0])
     return {name: values[name] for name in names if name in values}
@@ -79,6 +77,4 @@ def input_item(fields: Iterable[InputField], values: Mapping[str, Any], owner: s
 
 def describe_fields(fields: Iterable[InputField]) -> str:
     """The fields as an error lists them: ``question (the question to answer), context (...)``, optional ones marked."""
-    return ", ".join(
-        f"{field.name} ({field.description}{'' if field.required else '; optional'})" for field in fields
-    )
+    return ", ".join(f"{field.name} ({field.description}{'' if field.required else '; optional'})" for field in fields)

@@ -31,7 +31,8 @@ from __future__ import annotations
 import functools
 import inspect
 import typing
-from typing import Any, ClassVar, Mapping
+from collections.abc import Mapping
+from typing import Any, ClassVar
 
 from attrix.contracts.hints import choices, conforms, describe
 from attrix.errors import AttrixError, InputError, InputTypeError, UnknownNameError
@@ -123,7 +124,7 @@ class CheckedOptions:
     plugin_kind: ClassVar[str]
     """What the plugin is, for messages: ``"task"``, ``"backend"``, ``"renderer"``."""
 
-    def __new__(cls, *args: Any, **options: Any) -> "CheckedOptions":
+    def __new__(cls, *args: Any, **options: Any) -> CheckedOptions:
         known = options_of(cls)
         name = getattr(cls, "name", cls.__name__)
         check_arguments(cls, f"{cls.plugin_kind} {name!r}", {key: value for key, value in options.items() if key in known})

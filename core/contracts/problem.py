@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
-from typing import Callable, Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
 
 import torch
 from torch import nn
@@ -29,12 +29,12 @@ class Prediction:
     layer_output: torch.Tensor | None = None
     """The attributed layer's output in that pass, if the task recorded it."""
 
-    def rows(self, rows: Sequence[int] | torch.Tensor) -> "Prediction":
+    def rows(self, rows: Sequence[int] | torch.Tensor) -> Prediction:
         """The prediction of the rows ``rows`` only."""
         layer_output = None if self.layer_output is None else self.layer_output[rows]
         return Prediction(self.outputs[rows], layer_output)
 
-    def to(self, device: torch.device | str) -> "Prediction":
+    def to(self, device: torch.device | str) -> Prediction:
         """The prediction with its tensors on ``device``."""
         layer_output = None if self.layer_output is None else self.layer_output.to(device)
         return Prediction(self.outputs.to(device), layer_output)
@@ -55,6 +55,11 @@ class Problem:
     layer: nn.Module
     embedding: InputEmbedding
     prediction: Prediction | None = None
+    features: Inputs = field(default_factory=dict)
+    """Named groupings of the model's continuous input (``embedding``'s value) into features, for methods that
+    remove features rather than follow gradients: each an integer tensor broadcastable to that value, equal ids
+    within a row forming one feature (text: ``"token"``, ``"word"``, ``"sentence"``, each ``[batch, seq, 1]``;
+    images: ``"pixel"`` and ``"patch"``, each ``[batch, 1, height, width]``)."""
 
     @property
     def batch_size(self) -> int:
@@ -70,7 +75,7 @@ class Problem:
         """The explained scores ``[repeats * batch, n_targets]`` picked from ``forward``'s outputs."""
         return outputs.gather(1, self.targets.repeat(repeats, 1))
 
-    def select(self, rows: torch.Tensor, columns: torch.Tensor) -> "Problem":
+    def select(self, rows: torch.Tensor, columns: torch.Tensor) -> Problem:
         """The problem of rows ``rows`` only, explaining their targets in ``columns`` only."""
         return replace(
             self,
@@ -78,9 +83,10 @@ class Problem:
             baselines={key: value[rows] for key, value in self.baselines.items()},
             targets=self.targets[rows][:, columns],
             prediction=None if self.prediction is None else self.prediction.rows(rows),
+            features={name: groups[rows] for name, groups in self.features.items()},
         )
 
-    def to(self, device: torch.device | str) -> "Problem":
+    def to(self, device: torch.device | str) -> Problem:
         """The problem with every tensor on ``device`` (the model's)."""
         return replace(
             self,
@@ -88,6 +94,7 @@ class Problem:
             baselines=tensors_to(self.baselines, device),
             targets=self.targets.to(device),
             prediction=None if self.prediction is None else self.prediction.to(device),
+            features=tensors_to(self.features, device),
         )
 
 

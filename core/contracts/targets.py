@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from numbers import Integral
-from typing import Mapping, Sequence, Union
+from typing import Union
 
 from attrix.errors import InputError, UnknownNameError
 
-Target = Union[None, str, int, Sequence[Union[str, int]]]
+Target = Union[None, str, int, Sequence[str | int]]
 
 
 def resolve_targets(target: Target, labels: Mapping[int, str], predicted: Sequence[int]) -> list[int]:
@@ -26,7 +27,9 @@ def resolve_label(label: str | int, labels: Mapping[int, str]) -> int:
     """The output index of ``label``, given as a name (case-insensitive if unambiguous) or an integer index (a numpy
     integer too); a float, a bool or anything else is refused with an ``InputError``."""
     if isinstance(label, float) and label.is_integer():
-        raise InputError(f"a target must be a label name or an integer index, got float {label!r}: write {int(label)} for the index")
+        raise InputError(
+            f"a target must be a label name or an integer index, got float {label!r}: write {int(label)} for the index"
+        )
     if isinstance(label, bool) or not isinstance(label, (str, Integral)):
         raise InputError(f"a target must be a label name or an integer index, got {type(label).__name__} {label!r:.80}")
     if isinstance(label, Integral):

@@ -93,7 +93,9 @@ def outlier_bound(magnitudes: np.ndarray, outlier_threshold: float) -> float:
 def scaled(values: np.ndarray, sign: str, outlier_threshold: float) -> np.ndarray:
     """The ``sign`` part of ``values`` divided by their outlier bound and clipped: in [-1, 1] for ``all``, [0, 1]
     otherwise (``negative`` as magnitudes); all zeros where that part is empty."""
-    chosen = {"all": values, "positive": np.maximum(values, 0), "negative": np.maximum(-values, 0), "absolute": np.abs(values)}[sign]
+    chosen = {"all": values, "positive": np.maximum(values, 0), "negative": np.maximum(-values, 0), "absolute": np.abs(values)}[
+        sign
+    ]
     bound = outlier_bound(np.abs(chosen), outlier_threshold)
     return np.clip(chosen / bound, -1, 1) if bound > 0 else np.zeros_like(chosen)
 

@@ -101,6 +101,6 @@ def pixels_of_data_uri(uri: str) -> np.ndarray:
     if not isinstance(uri, str) or not uri.startswith(DATA_URI_PREFIX):
         raise InputError(f"an image must be a PNG data URI starting {DATA_URI_PREFIX!r}, got {str(uri)[:40]!r}")
     try:
-        return rgb_pixels(Image.open(BytesIO(base64.b64decode(uri[len(DATA_URI_PREFIX):], validate=True))))
+        return rgb_pixels(Image.open(BytesIO(base64.b64decode(uri[len(DATA_URI_PREFIX) :], validate=True))))
     except (ValueError, OSError) as error:
         raise InputError(f"the image's data URI holds no readable PNG: {error}") from None

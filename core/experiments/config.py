@@ -11,8 +11,9 @@ import dataclasses
 import importlib.util
 import typing
 import warnings
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 import torch
 
@@ -104,7 +105,9 @@ def _field_value(hint: Any, value: Any, path: KeyPath, located: Located) -> Any:
     args = typing.get_args(hint)
     if typing.get_origin(hint) is tuple and dataclasses.is_dataclass(args[0]):
         if not isinstance(value, list):
-            raise located.bad_value(path, value, f"a list, each item a name or a mapping with the keys {', '.join(typing.get_type_hints(args[0]))}")
+            raise located.bad_value(
+                path, value, f"a list, each item a name or a mapping with the keys {', '.join(typing.get_type_hints(args[0]))}"
+            )
         return tuple(build(args[0], item, path + (index,), located) for index, item in enumerate(value))
     if not conforms(value, hint):
         raise located.bad_value(path, value, ALLOWED.get(path, describe(hint)))
@@ -138,12 +141,19 @@ def _check_scalars(experiment: Experiment, located: Located) -> None:
     try:
         torch.device(experiment.model.device)
     except (RuntimeError, ValueError):
-        raise located.bad_value(("model", "device"), experiment.model.device, "cpu, cuda, cuda:N, mps, or another torch device") from None
+        raise located.bad_value(
+            ("model", "device"), experiment.model.device, "cpu, cuda, cuda:N, mps, or another torch device"
+        ) from None
     if experiment.targets == []:
         raise located.bad_value(("targets",), [], ALLOWED[("targets",)])
     for (section, key, value), (module, extra) in PACKAGES.items():
         if getattr(getattr(experiment, section), key) == value and importlib.util.find_spec(module) is None:
-            raise located.bad_value((section, key), value, f"what is installed; {value} needs {module}: pip install attrix[{extra}]", "is not installed")
+            raise located.bad_value(
+                (section, key),
+                value,
+                f"what is installed; {value} needs {module}: pip install attrix[{extra}]",
+                "is not installed",
+            )
 
 
 def _check_engine(engine: EngineSpec, located: Located) -> None:
@@ -156,7 +166,9 @@ def _check_engine(engine: EngineSpec, located: Located) -> None:
     except UnknownNameError as error:
         raise located.unknown_key(path + (error.name,), RAY_OPTIONS, ": not an option of engine 'ray'") from None
     except OptionError as error:
-        raise located.bad_value(path + (error.option,), engine.options[error.option], error.allowed, "is not allowed by engine 'ray'") from None
+        raise located.bad_value(
+            path + (error.option,), engine.options[error.option], error.allowed, "is not allowed by engine 'ray'"
+        ) from None
 
 
 def _entry(kind: Kind, name: str | None, path: KeyPath, located: Located) -> Entry:
@@ -181,11 +193,17 @@ def _task(experiment: Experiment, located: Located) -> Entry:
         if name == "auto":
             tasks = ", ".join(sorted(get_registry().entries["task"]))
             raise located.bad_value(
-                path, name, f"a task name: {tasks}",
+                path,
+                name,
+                f"a task name: {tasks}",
                 f"needs the model's config.json, and {model!r} is neither a local directory nor in the Hub cache "
                 f"(validating never downloads)",
             )
-        warnings.warn(f"{model!r} is not in the Hub cache: whether its head fits task {name!r} is checked when it runs", ConfigWarning, stacklevel=2)
+        warnings.warn(
+            f"{model!r} is not in the Hub cache: whether its head fits task {name!r} is checked when it runs",
+            ConfigWarning,
+            stacklevel=2,
+        )
         return get_registry().get("task", name)
     try:
         return choose_task(name, architecture_of(config), config)
@@ -215,10 +233,14 @@ def _check_targets(experiment: Experiment, task: Entry, located: Located) -> Non
         path = ("targets", index) if isinstance(targets, (list, tuple)) else ("targets",)
         known = target in labels if isinstance(target, int) and not isinstance(target, bool) else str(target).casefold() in names
         if not known:
-            raise located.bad_value(path, target, f"predicted, all, or the model's labels: {listing}", "is not a label of the model")
+            raise located.bad_value(
+                path, target, f"predicted, all, or the model's labels: {listing}", "is not a label of the model"
+            )
 
 
-def _route_options(experiment: Experiment, task: Entry, backend: Entry, located: Located) -> tuple[dict[str, Any], dict[str, Any]]:
+def _route_options(
+    experiment: Experiment, task: Entry, backend: Entry, located: Located
+) -> tuple[dict[str, Any], dict[str, Any]]:
     """The task's options and the backend's; backend.options may hold the task's too (baseline, embedding), as the Explainer routes them."""
     task_names, backend_names = options_of(task.obj), options_of(backend.obj)
     task_options: dict[str, Any] = {}
@@ -227,7 +249,9 @@ def _route_options(experiment: Experiment, task: Entry, backend: Entry, located:
     for key, value in experiment.task.options.items():
         path = ("task", "options", key)
         if key not in task_names:
-            elsewhere = f"; it is an option of backend {backend.name!r}: put it under backend.options" if key in backend_names else ""
+            elsewhere = (
+                f"; it is an option of backend {backend.name!r}: put it under backend.options" if key in backend_names else ""
+            )
             raise located.unknown_key(path, task_names, f": not an option of task {task.name!r}{elsewhere}")
         task_options[key], paths[key] = value, path
     for key, value in experiment.backend.options.items():
@@ -235,9 +259,16 @@ def _route_options(experiment: Experiment, task: Entry, backend: Entry, located:
         if key in backend_names:
             backend_options[key] = value
         elif key not in task_names:
-            raise located.unknown_key(path, [*backend_names, *task_names], f": not an option of backend {backend.name!r} nor of task {task.name!r}")
+            raise located.unknown_key(
+                path, [*backend_names, *task_names], f": not an option of backend {backend.name!r} nor of task {task.name!r}"
+            )
         elif key in task_options and task_options[key] != value:
-            raise located.bad_value(path, value, f"{task_options[key]!r}, as task.options.{key} has it ({located.where(paths[key])})", "contradicts task.options")
+            raise located.bad_value(
+                path,
+                value,
+                f"{task_options[key]!r}, as task.options.{key} has it ({located.where(paths[key])})",
+                "contradicts task.options",
+            )
         else:
             task_options[key] = value
         paths[key] = path
@@ -254,11 +285,15 @@ def _renderer(renderer: Component, index: int, located: Located) -> Component:
     for key in renderer.options:
         if key not in valid:
             raise located.unknown_key(path + ("options", key), valid, f": not an option of renderer {entry.name!r}")
-    _check_options(entry, renderer.options, {key: path + ("options", key) for key in renderer.options}, path + ("options",), located)
+    _check_options(
+        entry, renderer.options, {key: path + ("options", key) for key in renderer.options}, path + ("options",), located
+    )
     return renderer
 
 
-def _check_options(entry: Entry, options: Mapping[str, Any], paths: Mapping[str, KeyPath], where: KeyPath, located: Located) -> None:
+def _check_options(
+    entry: Entry, options: Mapping[str, Any], paths: Mapping[str, KeyPath], where: KeyPath, located: Located
+) -> None:
     """Let the plugin check its options' types and its own rules, as errors at the keys that set them."""
     try:
         check_options(entry.obj, options)
@@ -266,6 +301,8 @@ def _check_options(entry: Entry, options: Mapping[str, Any], paths: Mapping[str,
         path = paths.get(error.option, where + (error.option,))
         if error.option not in options:
             raise located.error(path, f"is not set, and {entry.kind} {entry.name!r} needs it; allowed: {error.allowed}") from None
-        raise located.bad_value(path, options[error.option], error.allowed, f"is not allowed by {entry.kind} {entry.name!r}") from None
+        raise located.bad_value(
+            path, options[error.option], error.allowed, f"is not allowed by {entry.kind} {entry.name!r}"
+        ) from None
     except ValueError as error:
         raise located.error(where, f"{entry.kind} {entry.name!r} refuses these options: {error}") from None

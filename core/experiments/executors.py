@@ -6,7 +6,8 @@ The Ray engine's options are type hints, their bounds ``annotated_types`` constr
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Mapping
+from collections.abc import Mapping
+from typing import Annotated, Any
 
 from annotated_types import Ge
 

@@ -42,10 +42,14 @@ def check_inputs(inputs: InputsSpec, located: Located, directory: Path, task: En
         return dataclasses.replace(inputs, items=items)
     path = directory / Path(inputs.path).expanduser()
     if not path.is_file():
-        raise located.bad_value(PATH, inputs.path, f"the path of a data file (relative paths are read from {directory})", "names no file")
+        raise located.bad_value(
+            PATH, inputs.path, f"the path of a data file (relative paths are read from {directory})", "names no file"
+        )
     file_format = inputs.format or FORMATS.get(path.suffix.lower())
     if file_format is None:
-        raise located.bad_value(PATH, inputs.path, f"a file ending in {', '.join(FORMATS)}, or inputs.format set", "has no known format")
+        raise located.bad_value(
+            PATH, inputs.path, f"a file ending in {', '.join(FORMATS)}, or inputs.format set", "has no known format"
+        )
     columns = _columns(path, file_format, located)
     named = {("inputs", "fields", name): column for name, column in inputs.fields.items()}
     for key, column in [*named.items(), (("inputs", "id_field"), inputs.id_field)]:
@@ -79,7 +83,9 @@ def _as_path(item: object, directory: Path) -> object:
 def _columns(path: Path, file_format: str, located: Located) -> list[str]:
     """The column names of a data file: a CSV's header, the keys of a JSONL file's first row, a Parquet schema."""
     if file_format == "parquet" and importlib.util.find_spec("pyarrow") is None:
-        raise located.bad_value(("inputs", "format"), file_format, "jsonl, csv (Parquet needs pyarrow: pip install attrix[parquet])")
+        raise located.bad_value(
+            ("inputs", "format"), file_format, "jsonl, csv (Parquet needs pyarrow: pip install attrix[parquet])"
+        )
     try:
         if file_format == "parquet":
             import pyarrow.parquet
@@ -91,7 +97,13 @@ def _columns(path: Path, file_format: str, located: Located) -> list[str]:
             first = next((line for line in handle if line.strip()), "{}")
             row = json.loads(first)
     except (OSError, ValueError, UnicodeDecodeError) as error:
-        raise ConfigError(f"inputs.path ({located.where(PATH)}): cannot read {path} as {file_format}: {error}", "inputs.path", located.where(PATH)) from None
+        raise ConfigError(
+            f"inputs.path ({located.where(PATH)}): cannot read {path} as {file_format}: {error}",
+            "inputs.path",
+            located.where(PATH),
+        ) from None
     if not isinstance(row, dict):
-        raise located.bad_value(PATH, str(path), "a JSONL file whose rows are objects ({\"text\": ...})", "has a first row that is not an object")
+        raise located.bad_value(
+            PATH, str(path), 'a JSONL file whose rows are objects ({"text": ...})', "has a first row that is not an object"
+        )
     return list(row)

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import difflib
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Union
+from typing import Any, Union
 
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
@@ -133,7 +134,9 @@ def read_yaml(text: str, source: str) -> Located:
     finally:
         loader.dispose()
     if not isinstance(data, dict):
-        raise ConfigError(f"{source}: a config is a mapping of keys (model:, task:, inputs: ...), got {type(data).__name__}", "", source)
+        raise ConfigError(
+            f"{source}: a config is a mapping of keys (model:, task:, inputs: ...), got {type(data).__name__}", "", source
+        )
     located.data = data
     return located
 
@@ -161,13 +164,17 @@ def _build(loader: yaml.SafeLoader, node: Node, path: KeyPath, located: Located,
     where = f"{located.source}:{node.start_mark.line + 1}"
     if budget.repeats > MAX_NODES:
         raise ConfigError(
-            f"{where}: the config's aliases (*name) expand to more than {MAX_NODES} values; use fewer aliases", dotted(path), where
+            f"{where}: the config's aliases (*name) expand to more than {MAX_NODES} values; use fewer aliases",
+            dotted(path),
+            where,
         )
     if len(path) > MAX_DEPTH:
         raise _too_deep(where, where)
     plain_tag = {SequenceNode: "tag:yaml.org,2002:seq", MappingNode: "tag:yaml.org,2002:map"}.get(type(node))
     if plain_tag and node.tag != plain_tag:
-        raise ConfigError(f"{where}: not valid YAML: the tag {node.tag!r} is not allowed in a config; give plain data", dotted(path), where)
+        raise ConfigError(
+            f"{where}: not valid YAML: the tag {node.tag!r} is not allowed in a config; give plain data", dotted(path), where
+        )
     if isinstance(node, SequenceNode):
         for index, item in enumerate(node.value):
             located.locations[path + (index,)] = f"{located.source}:{item.start_mark.line + 1}"
@@ -183,7 +190,11 @@ def _build(loader: yaml.SafeLoader, node: Node, path: KeyPath, located: Located,
             raise ConfigError(f"{where}: a key must be a plain name, not a list or mapping", dotted(path), where)
         key = loader.construct_object(key_node)
         if key in seen:
-            raise ConfigError(f"{where}: key {key!r} at {dotted(path) or 'the top level'} is given twice (first on line {seen[key]})", dotted(path + (key,)), where)
+            raise ConfigError(
+                f"{where}: key {key!r} at {dotted(path) or 'the top level'} is given twice (first on line {seen[key]})",
+                dotted(path + (key,)),
+                where,
+            )
         seen[key] = key_node.start_mark.line + 1
     loader.flatten_mapping(node)  # merge keys (<<: *anchor) as PyYAML reads them
     data = {}

@@ -99,14 +99,15 @@ class Registry:
                 raise TypeError(f"{obj.__name__} needs a name: a class attribute 'name' or register(cls, name=...)")
             if kind == "task":
                 check_fields(obj.inputs, obj.__name__)
-            collected[name] = Entry(kind, name, obj, impl.plugin_name, source.name if source else None, source.version if source else None)
+            collected[name] = Entry(
+                kind, name, obj, impl.plugin_name, source.name if source else None, source.version if source else None
+            )
 
         try:
             impl.function(register)
         except Exception as error:  # a plugin whose hook fails must not break the others
             warnings.warn(
-                f"attrix plugin {impl.plugin_name!r} failed in {HOOKS[kind]} and is skipped: "
-                f"{type(error).__name__}: {error}",
+                f"attrix plugin {impl.plugin_name!r} failed in {HOOKS[kind]} and is skipped: {type(error).__name__}: {error}",
                 PluginWarning,
                 stacklevel=4,
             )
@@ -115,8 +116,7 @@ class Registry:
             existing = self.entries[kind].get(name)
             if existing is not None:
                 raise PluginClashError(
-                    f"{kind} {name!r} is registered twice: by {existing.origin} and by "
-                    f"{entry.origin}; uninstall one of them"
+                    f"{kind} {name!r} is registered twice: by {existing.origin} and by {entry.origin}; uninstall one of them"
                 )
             self.entries[kind][name] = entry
 

@@ -73,11 +73,11 @@ class Segments:
         """Each segment's signed completeness error, given its ``values``: the segments' errors add up to the delta."""
         return values.flatten(1).sum(-1) - (self.scores[:, -1] - self.scores[:, 0])
 
-    def where(self, mask: torch.Tensor) -> "Segments":
+    def where(self, mask: torch.Tensor) -> Segments:
         """The segments ``mask`` selects."""
         return Segments(*(tensor[mask] for tensor in vars(self).values()))
 
-    def join(self, other: "Segments") -> "Segments":
+    def join(self, other: Segments) -> Segments:
         """These segments and ``other``'s."""
         return Segments(*(torch.cat([mine, theirs]) for mine, theirs in zip(vars(self).values(), vars(other).values())))
 
@@ -102,7 +102,7 @@ def first_segments(point: Point, problem: Problem, ends: Endpoints, **path_optio
     gradients = torch.stack([gradients[:, piece] for piece in pieces], 1).flatten(0, 1)
     scores = torch.stack([scores[:, piece] for piece in pieces], 1).flatten(0, 1)
     segment = pair.repeat_interleave(FIRST_SEGMENTS)
-    low = alphas[:-1:POINTS - 1].repeat(len(pair))
+    low = alphas[: -1 : POINTS - 1].repeat(len(pair))
     return Segments(segment // n_targets, segment % n_targets, low, low + 1 / FIRST_SEGMENTS, gradients, scores), ends
 
 
@@ -116,7 +116,14 @@ def halves(point: Point, problem: Problem, ends: Endpoints, split: Segments, **p
     odd = torch.arange(1, POINTS, 2, device=low.device)
     alphas = low.unsqueeze(1) + (high - low).unsqueeze(1) * odd / (POINTS - 1)
     new_gradients, new_scores = point_gradients(
-        point, problem, ends.end, ends.start, rows.repeat_interleave(half), columns.repeat_interleave(half), alphas.flatten(), **path_options
+        point,
+        problem,
+        ends.end,
+        ends.start,
+        rows.repeat_interleave(half),
+        columns.repeat_interleave(half),
+        alphas.flatten(),
+        **path_options,
     )
     gradients = split.gradients.new_empty((len(low), POINTS, *split.gradients.shape[2:]))
     scores = split.scores.new_empty((len(low), POINTS))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 PADDING_ALLOWANCE = 0.1
 """The share of a batch's tokens that may be padding: a forward pass costs what its padded tokens cost, and on the

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Iterator, Sequence
 
 import torch
 
@@ -36,7 +36,9 @@ class Chunking:
     row_bytes: int | None = field(default=None, init=False)
     """Bytes a row keeps for the backward pass, once measured."""
 
-    def chunks(self, count: int, rows_per_item: int = 1, work: Sequence[int] | None = None) -> Iterator[tuple[slice, list[int] | None]]:
+    def chunks(
+        self, count: int, rows_per_item: int = 1, work: Sequence[int] | None = None
+    ) -> Iterator[tuple[slice, list[int] | None]]:
         """Slices of ``count`` items of ``rows_per_item`` rows each, each with a list for the bytes its pass keeps
         (``saved_bytes``) when it is the one that measures them, else None.
 
@@ -48,7 +50,7 @@ class Chunking:
             kept = [0] if self.row_bytes is None and self.internal_batch_size is None and self.memory_budget else None
             size = min(count - first, 1 if kept is not None else self._items(count, rows_per_item))
             if work is not None:
-                size = _busy_prefix(work[first:first + size])
+                size = _busy_prefix(work[first : first + size])
             yield slice(first, first + size), kept
             first += size
             if kept is not None:

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Sequence
 from contextlib import nullcontext
-from typing import ContextManager, Iterator, Sequence
+from typing import ContextManager
 
 import torch
 

@@ -38,7 +38,9 @@ class Dataset:
         self.inputs = tuple(field if isinstance(field, InputField) else InputField(field) for field in inputs)
         names = [field.name for field in self.inputs]
         if (spec.items is None) == (spec.path is None):
-            raise InputError("inputs need either items (a list of inputs) or path (a JSONL, CSV or Parquet file), not both or neither")
+            raise InputError(
+                "inputs need either items (a list of inputs) or path (a JSONL, CSV or Parquet file), not both or neither"
+            )
         for name in spec.fields:
             if name not in names:
                 raise UnknownNameError("input name", name, names, "in inputs.fields (it maps the task's input names to columns)")
@@ -60,7 +62,9 @@ class Dataset:
         for number, record in self._records():
             row_id = self._id(number, record)
             if row_id in seen:
-                raise InputError(f"row {number} repeats the id {row_id!r} of an earlier row; ids in {self.spec.id_field!r} must be unique")
+                raise InputError(
+                    f"row {number} repeats the id {row_id!r} of an earlier row; ids in {self.spec.id_field!r} must be unique"
+                )
             seen.add(row_id)
         return len(seen)
 
@@ -122,7 +126,9 @@ def _format_of(path: Path, given: str | None) -> str:
     try:
         return FORMATS[path.suffix.lower()]
     except KeyError:
-        raise InputError(f"cannot tell the format of {str(path)!r} from its suffix; set inputs.format to one of {', '.join(READERS)}") from None
+        raise InputError(
+            f"cannot tell the format of {str(path)!r} from its suffix; set inputs.format to one of {', '.join(READERS)}"
+        ) from None
 
 
 def _jsonl(path: Path) -> Iterator[Any]:

@@ -17,4 +17,6 @@ def require(module: str, extra: str, purpose: str) -> ModuleType:
     try:
         return importlib.import_module(module)
     except ImportError:
-        raise MissingExtraError(f"{purpose} needs {module.partition('.')[0]}, which is not installed: pip install 'attrix[{extra}]'") from None
+        raise MissingExtraError(
+            f"{purpose} needs {module.partition('.')[0]}, which is not installed: pip install 'attrix[{extra}]'"
+        ) from None

@@ -65,7 +65,12 @@ class Manifest:
         except json.JSONDecodeError as error:
             problem = f"is not valid JSON at line {error.lineno}, column {error.colno} ({error.msg})"
         else:
-            if isinstance(data, dict) and isinstance(data.get("config"), dict) and isinstance(data.get("sessions"), list) and isinstance(data.get("model"), dict):
+            if (
+                isinstance(data, dict)
+                and isinstance(data.get("config"), dict)
+                and isinstance(data.get("sessions"), list)
+                and isinstance(data.get("model"), dict)
+            ):
                 return cls(directory, data)
             problem = "is not a run manifest (a JSON object with config, model and sessions)"
         raise RunDirectoryError(
@@ -99,7 +104,9 @@ class Manifest:
     def begin(self, engine: str, device: str) -> None:
         """Record the start of a session (the first run, or a resume); its wall time counts from here."""
         self.data["device"] = device
-        self.data["sessions"].append({"engine": engine, "device": device, "started": now(), "finished": None, "wall_seconds": None})
+        self.data["sessions"].append(
+            {"engine": engine, "device": device, "started": now(), "finished": None, "wall_seconds": None}
+        )
         self._started = time.perf_counter()
         self.write()
 
@@ -127,5 +134,9 @@ class Manifest:
 def _differences(old: Any, new: Any, key: str = "") -> list[str]:
     """The key paths where two configs differ, with both values."""
     if isinstance(old, dict) and isinstance(new, dict):
-        return [found for name in {**old, **new} for found in _differences(old.get(name), new.get(name), f"{key}.{name}" if key else name)]
+        return [
+            found
+            for name in {**old, **new}
+            for found in _differences(old.get(name), new.get(name), f"{key}.{name}" if key else name)
+        ]
     return [] if old == new else [f"{key} (was {old!r}, now {new!r})"]

@@ -146,13 +146,15 @@ class ParquetResults:
 
     def _schema(self, row_id: int | str) -> Any:
         pa = self.pa
-        return pa.schema([
-            ("id", pa.int64() if isinstance(row_id, int) else pa.string()),
-            ("explanation", pa.string()),
-            ("error", pa.string()),
-            ("input", pa.string()),
-            ("warnings", pa.list_(pa.string())),
-        ])
+        return pa.schema(
+            [
+                ("id", pa.int64() if isinstance(row_id, int) else pa.string()),
+                ("explanation", pa.string()),
+                ("error", pa.string()),
+                ("input", pa.string()),
+                ("warnings", pa.list_(pa.string())),
+            ]
+        )
 
     def close(self) -> None:
         """Nothing stays open between windows."""

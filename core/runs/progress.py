@@ -28,7 +28,9 @@ class RateColumn(ProgressColumn):
 
 
 @contextmanager
-def progress_bar(total: int, done: int = 0, *, show: bool = True, console: Console | None = None) -> Iterator[Callable[[int], None]]:
+def progress_bar(
+    total: int, done: int = 0, *, show: bool = True, console: Console | None = None
+) -> Iterator[Callable[[int], None]]:
     """A function that advances the bar by a number of rows; the bar is drawn on stderr only if ``show`` and it is a terminal."""
     console = console or Console(stderr=True)
     if not show or not console.is_terminal:

@@ -24,7 +24,9 @@ class ExplainActor:
 
     def __call__(self, batch: dict[str, Any]) -> dict[str, list[str]]:
         rows = [pickle.loads(item) for item in batch["row"]]
-        return {"result": [json.dumps(result) for results in explain_rows(self.explainer, rows, self.target) for result in results]}
+        return {
+            "result": [json.dumps(result) for results in explain_rows(self.explainer, rows, self.target) for result in results]
+        }
 
 
 class RayExecutor:

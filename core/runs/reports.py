@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import Any, Iterable, Mapping, Sequence, Union
+from typing import Any, Union
 
 from attrix.contracts.explanation import Explanation
 from attrix.contracts.renderer import Renderer
@@ -61,5 +62,7 @@ def write_reports(
         try:
             paths.append(renderer.write(explanations, path))
         except OSError as error:
-            raise InputError(f"cannot write the report {str(path)!r}: {error.strerror or error}; choose a directory you can write to") from None
+            raise InputError(
+                f"cannot write the report {str(path)!r}: {error.strerror or error}; choose a directory you can write to"
+            ) from None
     return paths

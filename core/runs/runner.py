@@ -156,7 +156,9 @@ def _summary_page(experiment: Experiment, document: dict[str, Any], directory: P
         return []
     title = html.options.get("title")
     renderer = create("renderer", "html", **html.options)
-    page = renderer.summary_page(document, [report.name for report in reports], f"{title}: run summary" if title else "run summary")
+    page = renderer.summary_page(
+        document, [report.name for report in reports], f"{title}: run summary" if title else "run summary"
+    )
     path = directory / SUMMARY_PAGE
     path.write_text(page, encoding="utf-8")
     return [path]

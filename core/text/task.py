@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from abc import abstractmethod
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from typing import Any, Iterator, Literal, Sequence
+from typing import Any, Literal
 
 import torch
 from transformers import BatchEncoding, PreTrainedModel, PreTrainedTokenizerBase
@@ -33,6 +34,7 @@ from attrix.text.encoding import (
     token_limit,
     words_of,
 )
+from attrix.text.features import feature_groups
 
 BASELINE_TOKENS = ("pad", "unk", "mask")
 
@@ -72,8 +74,7 @@ class TextTask(Task):
         layer = position_embeddings(self.model)
         if layer is None:
             raise InputError(
-                f"{type(self.model).__name__} has no absolute position embeddings; "
-                f"use embedding='word' or embedding='embeddings'"
+                f"{type(self.model).__name__} has no absolute position embeddings; use embedding='word' or embedding='embeddings'"
             )
         return layer
 
@@ -142,9 +143,16 @@ class TextTask(Task):
         finally:
             handle.remove()
 
-    def problem(self, inputs: Inputs, baselines: Inputs, targets: torch.Tensor, prediction: Prediction | None = None) -> Problem:
+    def problem(
+        self,
+        inputs: Inputs,
+        baselines: Inputs,
+        targets: torch.Tensor,
+        prediction: Prediction | None = None,
+        features: Inputs | None = None,
+    ) -> Problem:
         """The problem of explaining ``targets`` (``[batch, n_targets]`` indices into ``scores``); ``prediction``
-        is ``predict``'s result for these inputs, if the task has it."""
+        is ``predict``'s result for these inputs, if the task has it; ``features`` their ``features()``."""
         return Problem(
             inputs=inputs,
             baselines=baselines,
@@ -153,16 +161,29 @@ class TextTask(Task):
             layer=self.layer,
             embedding=InputEmbedding("input_ids", "inputs_embeds", self.model.get_input_embeddings()),
             prediction=prediction,
+            features=features or {},
         )
 
-    def tokens_and_words(self, encoding: BatchEncoding, row: int, texts: Sequence[str]) -> tuple[list[int], list[str], list[Word]]:
+    def features(self, encoding: BatchEncoding) -> Inputs:
+        """The encoded rows' token, word and sentence features (attrix.text.features), on the model's device."""
+        return tensors_to(feature_groups(encoding, self.tokenizer), self.model.device)
+
+    def tokens_and_words(
+        self, encoding: BatchEncoding, row: int, texts: Sequence[str]
+    ) -> tuple[list[int], list[str], list[Word]]:
         """Row ``row``'s unpadded positions, its tokens and its words (``texts`` holds one string per sequence)."""
         positions = encoding["attention_mask"][row].nonzero().flatten().tolist()
         tokens = self.tokenizer.convert_ids_to_tokens(encoding["input_ids"][row, positions].tolist())
         return positions, tokens, words_of(encoding, row, positions, texts)
 
     def target_attributions(
-        self, attributions: Attributions, problem: Problem, row: int, positions: list[int], words: list[Word], labels: Sequence[str]
+        self,
+        attributions: Attributions,
+        problem: Problem,
+        row: int,
+        positions: list[int],
+        words: list[Word],
+        labels: Sequence[str],
     ) -> list[TargetAttribution]:
         """Row ``row``'s attributions toward each of its targets, per token and per word; ``labels`` names them."""
         token_scores = attributions.values[row].flatten(2).sum(-1)
