@@ -42,7 +42,7 @@ class MultiLabelClassification(SequenceClassification):
         explanations = super().explanations(prepared, attributions)
         for explanation in explanations:
             predicted = [label for label, probability in explanation.probabilities.items() if probability > THRESHOLD]
-            explanation.details = {"predicted_labels": predicted}
+            explanation.details["predicted_labels"] = predicted
         return explanations
 
 

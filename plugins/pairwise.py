@@ -54,6 +54,8 @@ class PairwiseClassification(SequenceClassification):
         InputField("text_pair", str, "the second text of the pair", "area", "Someone plays music."),
     )
 
+    cut = 1
+
     def __init__(
         self,
         model: PreTrainedModel,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Annotated, Any
 
 import torch
@@ -25,6 +25,7 @@ from attrix.errors import InputError, InputTypeError
 from attrix.plugins.span_decoding import best_span, span_probabilities
 from attrix.text.encoding import check_text
 from attrix.text.task import TextTask
+from attrix.text.windows import placed_attributions
 
 ENDS = {0: "start", 1: "end"}
 CONTEXT = 1
@@ -42,6 +43,11 @@ class Answer:
     text: str
     start_probability: float
     end_probability: float
+
+    @property
+    def score(self) -> float:
+        """The span's probability, as the pipeline ranks answers."""
+        return self.start_probability * self.end_probability
 
 
 def question_and_context(item: Any) -> tuple[Any, Any]:
@@ -120,16 +126,44 @@ class QuestionAnswering(TextTask):
 
     def prepare(self, items: list[tuple[str, str]], target: Target) -> Prepared:
         questions, contexts = [question for question, _ in items], [context for _, context in items]
+        ends = resolve_targets(target, ENDS, [0, 1])
+        if self.windowed:
+            return self._prepare_windows(items, ends)
         encoding, inputs, baselines = self.encode(questions, contexts, truncation="only_second")
         prediction = self.predict(inputs, baselines)
         logits = prediction.outputs.cpu()
-        length = inputs["input_ids"].shape[1]
         answers = [self._answer(encoding, row, logits[row], contexts[row]) for row in range(len(items))]
-        ends = resolve_targets(target, ENDS, [0, 1])
-        targets = torch.tensor([[(answer.first, length + answer.last)[end] for end in ends] for answer in answers])
+        targets = end_targets(answers, ends, inputs["input_ids"].shape[1])
         return Prepared(
-            self.problem(inputs, baselines, targets, prediction, self.features(encoding)), (items, encoding, answers, ends)
+            self.problem(inputs, baselines, targets, prediction, self.features(encoding)),
+            (items, encoding, answers, ends, None),
         )
+
+    def _prepare_windows(self, items: list[tuple[str, str]], ends: list[int]) -> Prepared:
+        """``prepare`` for windows: the context cut into windows with ``stride`` tokens of overlap (the pipeline's
+        ``doc_stride``), the best span over all of them by its probability, and only its window explained."""
+        windowed, inputs, baselines = self.encode_windows(*zip(*items), cut=CONTEXT)
+        prediction = self.predict(inputs, baselines)
+        logits = prediction.outputs.cpu()
+        found = [(self._answer(windowed.windows, w.row, logits[w.row], items[w.item][1]), w) for w in windowed.parts]
+        best = [
+            max((pair for pair in found if pair[1].item == item), key=lambda pair: pair[0].score) for item in range(len(items))
+        ]
+        rows = torch.tensor([window.row for _, window in best])
+        features = {name: groups[rows] for name, groups in self.features(windowed.windows).items()}
+        targets = end_targets([answer for answer, _ in best], ends, inputs["input_ids"].shape[1])
+        problem = self.problem(
+            {key: value[rows] for key, value in inputs.items()},
+            {key: value[rows] for key, value in baselines.items()},
+            targets,
+            prediction.rows(rows),
+            features,
+        )
+        whole = [
+            replace(answer, first=window.whole_of(answer.first), last=window.whole_of(answer.last)) for answer, window in best
+        ]
+        picks = [[(item, column, window) for column in range(len(ends))] for item, (_, window) in enumerate(best)]
+        return Prepared(problem, (items, windowed, whole, ends, picks))
 
     def _answer(self, encoding: BatchEncoding, row: int, logits: torch.Tensor, context: str) -> Answer:
         """The best span of row ``row``, widened to whole words as the pipeline reports it (surrounding spaces left out)."""
@@ -147,11 +181,16 @@ class QuestionAnswering(TextTask):
         return Answer(first, last, begin, finish, context[begin:finish], start_probability, end_probability)
 
     def explanations(self, prepared: Prepared, attributions: Attributions) -> list[Explanation]:
-        items, encoding, answers, ends = prepared.context
+        items, encoding, answers, ends, picks = prepared.context
+        problem = prepared.problem
+        if picks is not None:
+            encoding = encoding.whole
+            attributions = placed_attributions(attributions, picks, encoding["input_ids"].shape[1])
+            problem = replace(problem, targets=end_targets(answers, ends, encoding["input_ids"].shape[1]))
         explanations = []
         for row, ((question, context), answer) in enumerate(zip(items, answers)):
             positions, tokens, words = self.tokens_and_words(encoding, row, [question, context])
-            explained = self.target_attributions(attributions, prepared.problem, row, positions, words, [ENDS[e] for e in ends])
+            explained = self.target_attributions(attributions, problem, row, positions, words, [ENDS[e] for e in ends])
             for target, end in zip(explained, ends):
                 target.position = positions.index((answer.first, answer.last)[end])
             explanations.append(
@@ -169,11 +208,16 @@ class QuestionAnswering(TextTask):
                         "end": answer.end,
                         "start_token": positions.index(answer.first),
                         "end_token": positions.index(answer.last),
-                        "score": answer.start_probability * answer.end_probability,
+                        "score": answer.score,
                     },
                 )
             )
         return explanations
+
+
+def end_targets(answers: list[Answer], ends: list[int], length: int) -> torch.Tensor:
+    """Each answer's explained ends as indices into the start logits then the end logits of rows of ``length`` tokens."""
+    return torch.tensor([[(answer.first, length + answer.last)[end] for end in ends] for answer in answers])
 
 
 @hookimpl

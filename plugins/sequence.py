@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 import torch
 from transformers import AutoModelForSequenceClassification, PretrainedConfig
@@ -14,6 +14,7 @@ from attrix.contracts.inputs import TEXT
 from attrix.contracts.targets import Target, resolve_targets
 from attrix.contracts.task import Prepared
 from attrix.text.task import TextTask
+from attrix.text.windows import mean_by_owner
 
 
 class SequenceClassification(TextTask):
@@ -53,19 +54,29 @@ class SequenceClassification(TextTask):
         """Its number of tokens, special ones included: what padding is counted in."""
         return len(self.tokenizer(*self.sequences(item))["input_ids"])
 
+    cut: ClassVar[int] = 0
+    """The sequence a long input is cut into windows along (``long_inputs="windows"``)."""
+
     def prepare(self, items: list[Any], target: Target) -> Prepared:
-        encoding, inputs, baselines = self.encode(*zip(*map(self.sequences, items)))
+        sequences = list(zip(*map(self.sequences, items)))
+        if self.windowed:
+            windowed, inputs, baselines = self.encode_windows(*sequences, cut=self.cut)
+            encoding, owners = windowed.windows, windowed.items
+        else:
+            encoding, inputs, baselines = self.encode(*sequences)
+            windowed, owners = None, list(range(len(items)))
         prediction = self.predict(inputs, baselines)
-        probabilities = prediction.outputs
+        probabilities = mean_by_owner(prediction.outputs, owners, len(items))
         labels = self.labels
-        targets = torch.tensor([resolve_targets(target, labels, [row]) for row in probabilities.argmax(-1).tolist()])
-        return Prepared(
-            self.problem(inputs, baselines, targets, prediction, self.features(encoding)), (items, encoding, probabilities)
-        )
+        chosen = torch.tensor([resolve_targets(target, labels, [row]) for row in probabilities.argmax(-1).tolist()])
+        problem = self.problem(inputs, baselines, chosen[owners], prediction, self.features(encoding))
+        rows = None if windowed is None else [[window.row for window in windowed.of(item)] for item in range(len(items))]
+        return Prepared(problem, (items, windowed or encoding, probabilities), rows)
 
     def explanations(self, prepared: Prepared, attributions: Attributions) -> list[Explanation]:
         items, encoding, probabilities = prepared.context
-        problem, labels = prepared.problem, self.labels
+        encoding, problem, attributions, details = self.read_back(prepared.problem, attributions, encoding)
+        labels = self.labels
         explanations = []
         for row, item in enumerate(items):
             texts = self.sequences(item)
@@ -80,6 +91,7 @@ class SequenceClassification(TextTask):
                     predicted_label=labels[int(probabilities[row].argmax())],
                     probabilities={labels[index]: float(p) for index, p in enumerate(probabilities[row].tolist())},
                     word_aggregation=self.word_aggregation,
+                    details=details[row],
                 )
             )
         return explanations

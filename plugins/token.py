@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Annotated, Any
 
 import torch
@@ -24,6 +25,7 @@ from attrix.contracts.task import Prepared
 from attrix.errors import UnknownNameError
 from attrix.plugins.entities import TokenLabel, group_entities
 from attrix.text.task import TextTask
+from attrix.text.windows import Window, most_central, placed_attributions
 
 NO_ENTITY = "O"
 """The predicted label of a text in which no entity was found."""
@@ -80,19 +82,44 @@ class TokenClassification(TextTask):
         return torch.softmax(self.model(**inputs).logits, dim=-1).flatten(1)
 
     def prepare(self, items: list[str], target: Target) -> Prepared:
+        named = None if target is None else resolve_targets(target, self.labels, [])
+        if self.windowed:
+            return self._prepare_windows(items, named)
         encoding, inputs, baselines = self.encode(items)
         labels, batch, length = self.labels, len(items), inputs["input_ids"].shape[1]
         prediction = self.predict(inputs, baselines)
         probabilities = prediction.outputs.view(batch, length, len(labels))
-        named = None if target is None else resolve_targets(target, labels, [])
         chosen = [self._chosen(encoding, row, probabilities[row].argmax(-1).tolist(), named) for row in range(batch)]
-        width = max(1, *map(len, chosen))
-        rows = [[position * len(labels) + label for position, label in pairs] for pairs in chosen]
-        targets = torch.tensor([row + [row[0] if row else 0] * (width - len(row)) for row in rows])
+        targets = padded([[position * len(labels) + label for position, label in pairs] for pairs in chosen])
         return Prepared(
             self.problem(inputs, baselines, targets, prediction, self.features(encoding)),
-            (items, encoding, probabilities, chosen),
+            (items, encoding, probabilities, chosen, None),
         )
+
+    def _prepare_windows(self, items: list[str], named: list[int] | None) -> Prepared:
+        """``prepare`` for windows: each token takes its prediction, and is explained, in the window where it is most central."""
+        windowed, inputs, baselines = self.encode_windows(items)
+        n_labels, length = len(self.labels), inputs["input_ids"].shape[1]
+        prediction = self.predict(inputs, baselines)
+        window_probabilities = prediction.outputs.view(len(windowed.parts), length, n_labels)
+        centres = [most_central(windowed, item) for item in range(len(items))]
+        probabilities = window_probabilities.new_zeros(len(items), windowed.whole["input_ids"].shape[1], n_labels)
+        for item, centre in enumerate(centres):
+            for whole, (window, position) in centre.items():
+                probabilities[item, whole] = window_probabilities[window.row, position]
+        chosen = [
+            self._chosen(windowed.whole, item, probabilities[item].argmax(-1).tolist(), named) for item in range(len(items))
+        ]
+        per_row: list[list[int]] = [[] for _ in windowed.parts]
+        picks: list[list[tuple[int, int, Window]]] = [[] for _ in items]
+        for item, pairs in enumerate(chosen):
+            for whole, label in pairs:
+                window, position = centres[item][whole]
+                per_row[window.row].append(position * n_labels + label)
+                picks[item].append((window.row, len(per_row[window.row]) - 1, window))
+        problem = self.problem(inputs, baselines, padded(per_row), prediction, self.features(windowed.windows))
+        rows = [[window.row for window in windowed.of(item)] for item in range(len(items))]
+        return Prepared(problem, (items, windowed, probabilities, chosen, picks), rows)
 
     def _chosen(self, encoding: BatchEncoding, row: int, predicted: list[int], named: list[int] | None) -> list[tuple[int, int]]:
         """The (padded position, label index) pairs explained in row ``row``."""
@@ -108,8 +135,13 @@ class TokenClassification(TextTask):
         return chosen
 
     def explanations(self, prepared: Prepared, attributions: Attributions) -> list[Explanation]:
-        texts, encoding, probabilities, chosen = prepared.context
+        texts, encoding, probabilities, chosen, picks = prepared.context
         problem, labels = prepared.problem, self.labels
+        if picks is not None:
+            length, encoding = encoding.whole["input_ids"].shape[1], encoding.whole
+            attributions = placed_attributions(attributions, picks, length)
+            whole_targets = [[position * len(labels) + label for position, label in pairs] for pairs in chosen]
+            problem = replace(problem, targets=padded(whole_targets))
         explanations = []
         for row, text in enumerate(texts):
             positions, tokens, words = self.tokens_and_words(encoding, row, [text])
@@ -173,6 +205,12 @@ class TokenClassification(TextTask):
             "token_scores": [sum(scores) for scores in zip(*(target.token_scores for target in own))],
             "word_scores": [sum(scores) for scores in zip(*(target.word_scores for target in own))],
         }
+
+
+def padded(rows: list[list[int]]) -> torch.Tensor:
+    """Rows of target indices as one tensor, short rows padded with their first (or 0): padding is never read back."""
+    width = max(1, *map(len, rows))
+    return torch.tensor([row + [row[0] if row else 0] * (width - len(row)) for row in rows])
 
 
 @hookimpl

@@ -20,11 +20,13 @@ from attrix.contracts.backend import Attributions
 from attrix.contracts.explanation import Explanation, TargetAttribution
 from attrix.contracts.hookspecs import hookimpl
 from attrix.contracts.inputs import InputField
+from attrix.contracts.problem import Problem
 from attrix.contracts.targets import Target, resolve_targets
 from attrix.contracts.task import Prepared
 from attrix.errors import InputError, InputTypeError, TaskMismatchError
 from attrix.text.encoding import TruncationWarning, check_text
 from attrix.text.task import TextTask
+from attrix.text.windows import Window, mean_by_owner, merged_attributions, window_details
 
 DEFAULT_TEMPLATE = "This example is {}."
 LOGIT, ENTAILMENT, AGAINST_CONTRADICTION = 0, 1, 2
@@ -144,7 +146,8 @@ class ZeroShotClassification(TextTask):
 
     @classmethod
     def validate_options(cls, options: Mapping[str, Any]) -> None:
-        """A hypothesis template needs one ``{}`` where the label goes."""
+        """The text options' rules, and: a hypothesis template needs one ``{}`` where the label goes."""
+        super().validate_options(options)
         if "hypothesis_template" in options:
             check_template(options["hypothesis_template"])
 
@@ -213,28 +216,51 @@ class ZeroShotClassification(TextTask):
 
     def prepare(self, items: list[Query], target: Target) -> Prepared:
         hypotheses = [[self.hypothesis_template.format(label) for label in query.labels] for query in items]
-        premises = [self.fitted(query.text, texts) for query, texts in zip(items, hypotheses)]
+        if self.windowed:
+            premises = [query.text for query in items]
+        else:
+            premises = [self.fitted(query.text, texts) for query, texts in zip(items, hypotheses)]
         pairs = [(number, label) for number, query in enumerate(items) for label in range(len(query.labels))]
-        encoding, inputs, baselines = self.encode([premises[n] for n, _ in pairs], [hypotheses[n][k] for n, k in pairs])
+        texts, pair_texts = [premises[n] for n, _ in pairs], [hypotheses[n][k] for n, k in pairs]
+        if self.windowed:
+            windowed, inputs, baselines = self.encode_windows(texts, pair_texts, cut=0)
+            encoding, owners = windowed.windows, windowed.items
+        else:
+            encoding, inputs, baselines = self.encode(texts, pair_texts)
+            windowed, owners = None, list(range(len(pairs)))
         prediction = self.predict(inputs, baselines)
         if not self.include_hypothesis:
             kept = hypothesis_part(encoding).to(self.model.device)
             baselines = {key: torch.where(kept, inputs[key], value) for key, value in baselines.items()}
         chosen = [resolve_targets(target, dict(enumerate(query.labels)), range(len(query.labels))) for query in items]
         rows = [row for row, (n, k) in enumerate(pairs) if k in chosen[n]]
-        targets = torch.tensor([[self.column(items[pairs[row][0]])] for row in rows])
+        groups = None if windowed is None else [windowed.of(row) for row in rows]
+        kept_rows = rows if groups is None else [window.row for windows in groups for window in windows]
+        targets = torch.tensor([[self.column(items[pairs[owners[row]][0]])] for row in kept_rows])
         problem = self.problem(
-            {key: value[rows] for key, value in inputs.items()},
-            {key: value[rows] for key, value in baselines.items()},
+            {key: value[kept_rows] for key, value in inputs.items()},
+            {key: value[kept_rows] for key, value in baselines.items()},
             targets,
-            prediction.rows(rows),
-            {name: groups[rows] for name, groups in self.features(encoding).items()},
+            prediction.rows(kept_rows),
+            {name: groups[kept_rows] for name, groups in self.features(encoding).items()},
         )
-        per_query = [[i for i, row in enumerate(rows) if pairs[row][0] == number] for number in range(len(items))]
-        return Prepared(problem, Batch(items, premises, hypotheses, pairs, rows, encoding, prediction.outputs), per_query)
+        per_query = [[i for i, row in enumerate(kept_rows) if pairs[owners[row]][0] == number] for number in range(len(items))]
+        if groups is not None:
+            groups = [[replace(window, row=kept_rows.index(window.row)) for window in windows] for windows in groups]
+        scores = mean_by_owner(prediction.outputs, owners, len(pairs))
+        whole = encoding if windowed is None else windowed.whole
+        return Prepared(problem, Batch(items, premises, hypotheses, pairs, rows, whole, scores, groups), per_query)
 
     def explanations(self, prepared: Prepared, attributions: Attributions) -> list[Explanation]:
         batch: Batch = prepared.context
+        problem = prepared.problem
+        if batch.windows is not None:
+            details_of = {
+                row: window_details(attributions, windows, batch.encoding) for row, windows in zip(batch.rows, batch.windows)
+            }
+            first = [windows[0].row for windows in batch.windows]
+            attributions = merged_attributions(attributions, batch.windows, batch.encoding["input_ids"].shape[1])
+            problem = replace(problem, targets=problem.targets[first])
         explanations = []
         for number, query in enumerate(batch.queries):
             own = [row for row, (n, _) in enumerate(batch.pairs) if n == number]
@@ -248,12 +274,16 @@ class ZeroShotClassification(TextTask):
                 "entailment_label": self.model.config.id2label[self.entailment],
                 "target_score": EXPLAINED[column],
             }
+            if batch.windows is not None:
+                details["windows"] = {query.labels[k]: details_of[own[k]] for k in ranking if own[k] in batch.rows}
             explanations.append(
                 Explanation(
                     inputs={"text": query.text, "candidate_labels": list(query.labels)},
                     tokens=tokens[: hypothesis_start(batch.encoding, own[0], positions)],
                     words=[word for word in words if word.sequence == 0],
-                    targets=[self.label_target(prepared, attributions, own[k], details) for k in ranking if own[k] in batch.rows],
+                    targets=[
+                        self.label_target(batch, problem, attributions, own[k], details) for k in ranking if own[k] in batch.rows
+                    ],
                     predicted_label=query.labels[ranking[0]],
                     probabilities={query.labels[k]: float(scores[k]) for k in ranking},
                     word_aggregation=self.word_aggregation,
@@ -263,14 +293,13 @@ class ZeroShotClassification(TextTask):
         return explanations
 
     def label_target(
-        self, prepared: Prepared, attributions: Attributions, row: int, details: dict[str, Any]
+        self, batch: Batch, problem: Problem, attributions: Attributions, row: int, details: dict[str, Any]
     ) -> TargetAttribution:
         """The target of the label whose pair is row ``row``; an included hypothesis's tokens and words go to ``details``."""
-        batch: Batch = prepared.context
         number, k = batch.pairs[row]
         label = batch.queries[number].labels[k]
         positions, tokens, words = self.tokens_and_words(batch.encoding, row, batch.texts(row))
-        (full,) = self.target_attributions(attributions, prepared.problem, batch.rows.index(row), positions, words, [label])
+        (full,) = self.target_attributions(attributions, problem, batch.rows.index(row), positions, words, [label])
         shared, premise_words = hypothesis_start(batch.encoding, row, positions), sum(word.sequence == 0 for word in words)
         if not self.include_hypothesis:
             return full.prefix(shared, premise_words, index=k)
@@ -291,7 +320,11 @@ class Batch:
     rows: list[int]
     """The encoded rows the problem explains, in its order."""
     encoding: BatchEncoding
+    """The pairs' encoding, whole when they were cut into windows."""
     scores: torch.Tensor
+    """Each pair's ``scores``: the mean of its windows'."""
+    windows: list[list[Window]] | None = None
+    """With ``long_inputs="windows"``: the windows of each explained pair (``rows``), by problem row."""
 
     def texts(self, row: int) -> list[str]:
         """The text and the hypothesis of encoded row ``row``."""

@@ -12,6 +12,12 @@ def add_model_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--target", help="label name or index to explain (default: the predicted label)")
     parser.add_argument("--n-steps", type=int, help="integration steps, for the backends that take them")
     parser.add_argument("--top", type=int, default=5, help="how many words to print (default: 5)")
+    parser.add_argument(
+        "--long-inputs",
+        choices=("truncate", "windows"),
+        help="a text longer than the model accepts: truncate it (default) or explain all of it in overlapping windows",
+    )
+    parser.add_argument("--stride", type=int, help="with --long-inputs windows: tokens each window shares with the next")
 
 
 def explainer_of(arguments: argparse.Namespace):
@@ -23,7 +29,8 @@ def explainer_of(arguments: argparse.Namespace):
         from attrix.api.default_model import default_model_dir
 
         model = str(default_model_dir())
-    options = {} if arguments.n_steps is None else {"n_steps": arguments.n_steps}
+    given = {"n_steps": arguments.n_steps, "long_inputs": arguments.long_inputs, "stride": arguments.stride}
+    options = {name: value for name, value in given.items() if value is not None}
     return Explainer(model, task=arguments.task, backend=arguments.backend, **options)
 
 

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 from abc import abstractmethod
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from typing import Any, Literal
+from dataclasses import replace
+from typing import Annotated, Any, Literal
 
 import torch
+from annotated_types import Ge
 from transformers import BatchEncoding, PreTrainedModel, PreTrainedTokenizerBase
 
 from attrix.contracts.backend import Attributions
 from attrix.contracts.explanation import TargetAttribution, Word
+from attrix.contracts.options import OptionError
 from attrix.contracts.problem import (
     InputEmbedding,
     Inputs,
@@ -35,12 +38,16 @@ from attrix.text.encoding import (
     words_of,
 )
 from attrix.text.features import feature_groups
+from attrix.text.windows import Windowed, encode_windows, merged_attributions, window_details
 
 BASELINE_TOKENS = ("pad", "unk", "mask")
 
 
 class TextTask(Task):
-    """A task over text: options ``embedding`` (the layer ``layer_ig`` attributes at), ``baseline`` and ``word_aggregation``."""
+    """A task over text: options ``embedding`` (the layer ``layer_ig`` attributes at), ``baseline``,
+    ``word_aggregation``, and what to do with a text longer than the model accepts: ``long_inputs="truncate"``
+    (explain its beginning, with a warning) or ``"windows"`` (explain all of it in windows of the model's length
+    overlapping by ``stride`` tokens, a quarter of a window by default; attrix.text.windows)."""
 
     def __init__(
         self,
@@ -50,13 +57,22 @@ class TextTask(Task):
         embedding: Literal["word", "position", "embeddings"] = "word",
         baseline: str | int = "pad",
         word_aggregation: Literal["sum", "mean"] = "sum",
+        long_inputs: Literal["truncate", "windows"] = "truncate",
+        stride: Annotated[int, Ge(0)] | None = None,
     ) -> None:
         super().__init__(model, processor)
+        self.long_inputs, self.stride = long_inputs, stride
         self.tokenizer = check_fast_tokenizer(processor)
         self.embedding, self.baseline, self.word_aggregation = embedding, baseline, word_aggregation
         self.layer = self._layer(embedding)
         self.baseline_id = self._baseline_id(baseline)
         self.limit = token_limit(model, processor)
+
+    @classmethod
+    def validate_options(cls, options: Mapping[str, Any]) -> None:
+        """``stride`` only with ``long_inputs="windows"``, which it shapes."""
+        if options.get("stride") is not None and options.get("long_inputs", "truncate") != "windows":
+            raise OptionError("stride", "given only with long_inputs='windows' (it sets how much windows overlap)")
 
     def _layer(self, embedding: str) -> torch.nn.Module:
         """The layer ``embedding`` names (one of the values its hint lists, which ``create`` checked)."""
@@ -115,10 +131,26 @@ class TextTask(Task):
         """The encoding of a batch, the model inputs it gives and their baseline (special tokens kept, the rest
         replaced); the inputs and baselines are on the model's device, the encoding stays on the CPU."""
         encoding = encode(self.tokenizer, texts, pairs, self.limit, truncation)
+        return encoding, *self.model_inputs(encoding)
+
+    def model_inputs(self, encoding: BatchEncoding) -> tuple[Inputs, Inputs]:
+        """The model inputs an encoding gives and their baseline (special tokens kept, the rest replaced), on the model's device."""
         inputs = {key: encoding[key] for key in self.tokenizer.model_input_names if key in encoding}
         kept = encoding["special_tokens_mask"].bool()
         baselines = dict(inputs, input_ids=torch.where(kept, inputs["input_ids"], self.baseline_id))
-        return encoding, tensors_to(inputs, self.model.device), tensors_to(baselines, self.model.device)
+        return tensors_to(inputs, self.model.device), tensors_to(baselines, self.model.device)
+
+    @property
+    def windowed(self) -> bool:
+        """Whether long texts are explained in windows (when the model's limit is known)."""
+        return self.long_inputs == "windows" and self.limit is not None
+
+    def encode_windows(
+        self, texts: Sequence[str], pairs: Sequence[str] | None = None, cut: int = 0
+    ) -> tuple[Windowed, Inputs, Inputs]:
+        """A batch as windows cut from sequence ``cut`` (one row each), the model inputs they give and their baseline."""
+        windowed = encode_windows(self.tokenizer, texts, pairs, self.limit, self.stride, cut)
+        return windowed, *self.model_inputs(windowed.windows)
 
     def predict(self, inputs: Inputs, baselines: Inputs) -> Prediction:
         """The scores for ``inputs`` without gradients, with the attributed layer's output in that pass, which
@@ -163,6 +195,18 @@ class TextTask(Task):
             prediction=prediction,
             features=features or {},
         )
+
+    def read_back(
+        self, problem: Problem, attributions: Attributions, encoding: BatchEncoding | Windowed
+    ) -> tuple[BatchEncoding, Problem, Attributions, list[dict[str, Any]]]:
+        """What explanations are read from, one row per input: the encoding, the problem's targets and the
+        attributions, merged onto whole texts from their windows, and each input's details (its windows)."""
+        if not isinstance(encoding, Windowed):
+            return encoding, problem, attributions, [{} for _ in range(problem.batch_size)]
+        groups = [encoding.of(item) for item in range(encoding.n_items)]
+        details = [{"windows": window_details(attributions, windows, encoding.whole)} for windows in groups]
+        merged = merged_attributions(attributions, groups, encoding.whole["input_ids"].shape[1])
+        return encoding.whole, replace(problem, targets=problem.targets[[windows[0].row for windows in groups]]), merged, details
 
     def features(self, encoding: BatchEncoding) -> Inputs:
         """The encoded rows' token, word and sentence features (attrix.text.features), on the model's device."""

@@ -50,7 +50,7 @@ def test_explain_json_is_an_explanation(model_dir, capsys):
 @pytest.mark.parametrize("arguments, message", [
     (["explain", "--model", "MODEL", ""], "error: text is empty"),
     (["explain", "--model", "MODEL", "--target", "HAPPY", "fine"], "error: unknown label 'HAPPY'; valid: NEGATIVE, POSITIVE"),
-    (["explain", "--model", "MODEL", "--backend", "shap", "fine"], "error: unknown backend 'shap'; valid: grad_x_input, ig, layer_ig"),
+    (["explain", "--model", "MODEL", "--backend", "shap", "fine"], "error: unknown backend 'shap'; valid: feature_ablation, grad_x_input, gradient_shap, ig, kernel_shap, layer_ig, lime"),
     (["explain", "--model", "/nonexistent/model", "fine"], "error: could not load a model from '/nonexistent/model'"),
 ])
 def test_refused_input_exits_1_with_the_reason(model_dir, capsys, arguments, message):
