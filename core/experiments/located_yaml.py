@@ -79,10 +79,7 @@ class Located:
         path = tuple(int(key) if key.isdigit() else key for key in name.strip().split("."))
         if not equals or not all(str(key) for key in path):
             raise ConfigError(f"{where}: an override is key.path=value, e.g. backend.options.n_steps=16", name, where)
-        try:
-            value = yaml.safe_load(text)
-        except yaml.YAMLError as error:
-            raise ConfigError(f"{where}: the value {text!r} is not valid YAML ({error.problem})", name, where) from None
+        value = read_value(text, where, name)
         container: Any = self.data
         for depth in range(1, len(path)):
             container = _child(container, path[:depth], where, name)
@@ -119,26 +116,43 @@ def _listing(valid: Iterable[str], given: Any) -> str:
 
 def read_yaml(text: str, source: str) -> Located:
     """The mapping that ``text`` holds, with the line of every key in it."""
-    loader = yaml.SafeLoader(text)  # safe: tags such as !!python/object are refused, never constructed
+    located = Located({}, source)
     try:
-        try:
-            node = loader.get_single_node()
-        except RecursionError:
-            raise _too_deep(source, source) from None
-        located = Located({}, source)
-        data = {} if node is None else _build(loader, node, (), located, _Budget())
+        data = _loaded(text, source, located)
+        data = {} if data is None else data
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
         where = f"{source}:{mark.line + 1}" if mark else source
         raise ConfigError(f"{where}: not valid YAML: {error.problem or error.context}", "", where) from None
-    finally:
-        loader.dispose()
     if not isinstance(data, dict):
         raise ConfigError(
             f"{source}: a config is a mapping of keys (model:, task:, inputs: ...), got {type(data).__name__}", "", source
         )
     located.data = data
     return located
+
+
+def read_value(text: str, where: str, name: str) -> Any:
+    """The plain value ``text`` (of the key ``name``) holds as YAML, under a config's limits: depth, aliases, no Python tags."""
+    try:
+        return _loaded(text, where, Located({}, where))
+    except yaml.MarkedYAMLError as error:
+        raise ConfigError(
+            f"{where}: the value {text!r} is not valid YAML ({error.problem or error.context})", name, where
+        ) from None
+
+
+def _loaded(text: str, source: str, located: Located) -> Any:
+    """The plain data of the YAML document ``text``, recording the line of its keys in ``located``."""
+    loader = yaml.SafeLoader(text)  # safe: tags such as !!python/object are refused, never constructed
+    try:
+        try:
+            node = loader.get_single_node()
+        except RecursionError:
+            raise _too_deep(source, source) from None
+        return None if node is None else _build(loader, node, (), located, _Budget())
+    finally:
+        loader.dispose()
 
 
 @dataclass

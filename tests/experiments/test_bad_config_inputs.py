@@ -112,3 +112,18 @@ def test_validate_accepts_the_model_labels_as_targets(targets, tmp_path, capsys)
     config = tmp_path / "config.yaml"
     config.write_text(BASE.format(option="n_steps: 4") + f"targets: {targets}\n")
     assert main(["validate", str(config)]) == 0, capsys.readouterr().err
+
+
+@pytest.mark.parametrize("value, fragment", [
+    ("{" + billion_laughs().strip().replace("\n", ", ") + "}", "expand to more than"),
+    ("[" * (MAX_DEPTH + 5) + "]" * (MAX_DEPTH + 5), "deep"),
+    ("!!python/object/apply:os.system ['touch pwned']", "not valid YAML"),
+])
+def test_set_overrides_are_read_under_the_same_limits(value, fragment, tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    path = tmp_path / "config.yaml"
+    path.write_text(BASE.format(option="n_steps: 16"))
+    assert main(["validate", str(path), "--set", f"seed={value}"]) == 1
+    error = capsys.readouterr().err
+    assert error.startswith("error: --set seed=") and fragment in error, error
+    assert not (tmp_path / "pwned").exists()
