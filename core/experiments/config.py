@@ -120,9 +120,9 @@ def resolve(experiment: Experiment, located: Located, directory: Path) -> Experi
     _check_scalars(experiment, located)
     _check_engine(experiment.engine, located)
     task = _task(experiment, located)
-    _check_targets(experiment, task, located)
     backend = _entry("backend", experiment.backend.name or task.obj.default_backend, ("backend", "name"), located)
     task_options, backend_options = _route_options(experiment, task, backend, located)
+    _check_targets(experiment, task, task_options, located)
     renderers = tuple(_renderer(renderer, index, located) for index, renderer in enumerate(experiment.renderers))
     inputs = check_inputs(experiment.inputs, located, directory, task)
     return dataclasses.replace(
@@ -211,31 +211,31 @@ def _task(experiment: Experiment, located: Located) -> Entry:
         raise located.error(path, str(error)) from None
 
 
-LABELLED_TASKS = ("sequence", "pairwise", "multilabel")
-"""Tasks whose targets name the labels of the model's head (config.json's id2label)."""
-
-
-def _check_targets(experiment: Experiment, task: Entry, located: Located) -> None:
-    """Each label or index in ``targets`` checked against the model's labels, when the task explains them and they are known."""
+def _check_targets(experiment: Experiment, task: Entry, task_options: dict[str, Any], located: Located) -> None:
+    """Each label or index in ``targets`` checked against what the task can explain, when that is known before loading
+    the model: the model's labels (from its config.json), the candidate labels of the options (zero-shot), the ends of
+    an answer (QA)."""
     targets = experiment.targets
-    if task.name not in LABELLED_TASKS or targets in ("predicted", "all"):
+    if targets in ("predicted", "all"):
         return
     try:
         config = offline_config(experiment.model)
     except ModelConfigError:
-        return
+        config = None
     labels = dict(getattr(config, "id2label", None) or {}) if config is not None else {}
-    if not labels:
+    names = task.obj.target_names(task_options, [labels[index] for index in sorted(labels)])
+    if not names:
         return
-    names = {str(name).casefold() for name in labels.values()}
-    listing = ", ".join(f"{index}={name}" for index, name in sorted(labels.items()))
+    own = list(names) == [labels[index] for index in sorted(labels)]
+    valid = labels if own else dict(enumerate(names))
+    folded = {str(name).casefold() for name in valid.values()}
+    listing = ", ".join(f"{index}={name}" for index, name in sorted(valid.items()))
+    what = "the model's labels" if own else f"the targets of task {task.name!r}"
     for index, target in enumerate(targets if isinstance(targets, (list, tuple)) else [targets]):
         path = ("targets", index) if isinstance(targets, (list, tuple)) else ("targets",)
-        known = target in labels if isinstance(target, int) and not isinstance(target, bool) else str(target).casefold() in names
+        known = target in valid if isinstance(target, int) and not isinstance(target, bool) else str(target).casefold() in folded
         if not known:
-            raise located.bad_value(
-                path, target, f"predicted, all, or the model's labels: {listing}", "is not a label of the model"
-            )
+            raise located.bad_value(path, target, f"predicted, all, or {what}: {listing}", f"is not one of {what}")
 
 
 def _route_options(

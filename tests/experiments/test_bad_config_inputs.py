@@ -9,6 +9,7 @@ import pytest
 from attrix.cli import main
 from attrix.experiments.config import ConfigError, load_experiment
 from attrix.experiments.located_yaml import MAX_DEPTH, MAX_NODES, read_yaml
+from helpers.tiny_models import save
 
 BASE = textwrap.dedent("""\
     model: default
@@ -103,7 +104,7 @@ def test_validate_refuses_a_target_label_the_model_does_not_have(targets, path, 
     config.write_text(BASE.format(option="n_steps: 4") + f"targets: {targets}\n")
     assert main(["validate", str(config)]) == 1
     error = capsys.readouterr().err
-    assert error.startswith(f"error: {path} ({config}:8)") and "is not a label of the model" in error
+    assert error.startswith(f"error: {path} ({config}:8)") and "is not one of the model's labels" in error
     assert "NEGATIVE" in error and "POSITIVE" in error
 
 
@@ -111,6 +112,36 @@ def test_validate_refuses_a_target_label_the_model_does_not_have(targets, path, 
 def test_validate_accepts_the_model_labels_as_targets(targets, tmp_path, capsys):
     config = tmp_path / "config.yaml"
     config.write_text(BASE.format(option="n_steps: 4") + f"targets: {targets}\n")
+    assert main(["validate", str(config)]) == 0, capsys.readouterr().err
+
+
+TASK_CONFIG = textwrap.dedent("""\
+    model: {model}
+    task:
+      name: {task}
+      options: {options}
+    inputs: [{item}]
+    targets: {targets}
+    """)
+
+
+@pytest.mark.parametrize("task, options, item, targets, valid", [
+    ("qa", "{}", "{question: q, context: c}", "middle", "0=start, 1=end"),
+    ("zero_shot", "{candidate_labels: [food, sport]}", "good", "[food, travel]", "0=food, 1=sport"),
+    ("token", "{}", "anna", "PERSON", "0=O, 1=PER"),
+])
+def test_validate_refuses_targets_the_task_cannot_explain(task, options, item, targets, valid, tmp_path, capsys):
+    head = {"qa": "qa", "token": "token", "zero_shot": "sequence"}[task]
+    labels = {"token": {0: "O", 1: "PER"}, "zero_shot": {0: "entailment", 1: "neutral", 2: "contradiction"}}.get(task)
+    model = save("bert", tmp_path / "model", head=head, num_labels=2 if labels is None else len(labels), id2label=labels)
+    capsys.readouterr()
+    config = tmp_path / "config.yaml"
+    config.write_text(TASK_CONFIG.format(model=model, task=task, options=options, item=item, targets=targets))
+    assert main(["validate", str(config)]) == 1
+    error = capsys.readouterr().err
+    assert error.startswith("error: targets") and valid in error, error
+    good = {"qa": "start", "zero_shot": "[sport, 0]", "token": "per"}[task]
+    config.write_text(TASK_CONFIG.format(model=model, task=task, options=options, item=item, targets=good))
     assert main(["validate", str(config)]) == 0, capsys.readouterr().err
 
 
