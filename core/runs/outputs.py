@@ -120,9 +120,19 @@ class ParquetResults:
 
     def rows(self) -> Iterator[dict[str, Any]]:
         for part in self._parts():
-            for batch in self.parquet.ParquetFile(part).iter_batches():
-                for record in batch.to_pylist():
-                    yield _from_columns(record)
+            yield from self._part_rows(part)
+
+    def _part_rows(self, part: Path) -> list[dict[str, Any]]:
+        """The result rows of one part; a ``RunDirectoryError`` naming the part if it is not a Parquet file of them."""
+        try:
+            return [
+                _from_columns(record) for batch in self.parquet.ParquetFile(part).iter_batches() for record in batch.to_pylist()
+            ]
+        except (self.pa.ArrowException, OSError, KeyError, TypeError, ValueError) as error:
+            raise RunDirectoryError(
+                f"{str(part)!r} is not a part of result rows ({type(error).__name__}: {error}); delete it to redo its rows "
+                f"with --resume, or start a new run in another output.directory"
+            ) from None
 
     def write(self, batches: Iterable[list[dict[str, Any]]]) -> None:
         final = self.directory / f"part-{self.parts:05d}.parquet"

@@ -29,12 +29,12 @@ def model_dir(tmp_path_factory):
 
 
 def small_run(model_dir: Path, directory: Path, items=TEXTS, **fields) -> Experiment:
+    fields.setdefault("output", OutputSpec(str(directory)))
     return Experiment(
         model=ModelSpec(path=str(model_dir)),
         backend=Component("layer_ig", {"n_steps": 2}),
         inputs=InputsSpec(items=tuple(items)),
         batch_size=2,
-        output=OutputSpec(str(directory)),
         **fields,
     )
 
@@ -129,6 +129,19 @@ def test_resume_names_a_corrupt_manifest(model_dir, tmp_path, capsys, content, p
     assert main(["run", str(config), "--resume", "--no-progress"]) == 1
     error = capsys.readouterr().err
     assert "manifest.json'" in error and problem in error and "Traceback" not in error
+
+
+@pytest.mark.parametrize("damage", ["garbage", "truncated"])
+def test_resume_names_a_corrupt_parquet_part(model_dir, tmp_path, capsys, damage):
+    directory = tmp_path / "run"
+    run_experiment(small_run(model_dir, directory, output=OutputSpec(str(directory), format="parquet")), show_progress=False)
+    parts = sorted((directory / "results.parquet").glob("part-*.parquet"))
+    content = parts[0].read_bytes()
+    parts[0].write_bytes(b"not parquet at all" if damage == "garbage" else content[: len(content) // 2])
+    with pytest.raises(RunDirectoryError, match=rf"{parts[0].name}' is not a part of result rows .*delete it to redo its rows"):
+        run_experiment(
+            small_run(model_dir, directory, output=OutputSpec(str(directory), format="parquet")), resume=True, show_progress=False
+        )
 
 
 # 3. a full disk while writing results
