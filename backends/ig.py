@@ -2,20 +2,22 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal, Mapping
+from collections.abc import Mapping
+from typing import Annotated, Any, Literal
 
 import torch
 from annotated_types import Ge, Gt
 from captum.attr import IntegratedGradients, NoiseTunnel
 
 from attrix.backends.path_integral import PathIntegralBackend
+from attrix.backends.sampled_gradient import Seed, seeded
 from attrix.contracts.backend import Attributions
 from attrix.contracts.hookspecs import hookimpl
 from attrix.contracts.points import Endpoints
 from attrix.contracts.problem import Problem
 from attrix.integration.points import InputPoint
 
-NOISE_TUNNEL_OPTIONS = ("noise_tunnel", "nt_samples", "nt_stdevs")
+NOISE_TUNNEL_OPTIONS = ("noise_tunnel", "nt_samples", "nt_stdevs", "seed")
 
 
 class IntegratedGradientsBackend(PathIntegralBackend):
@@ -24,8 +26,9 @@ class IntegratedGradientsBackend(PathIntegralBackend):
     ``noise_tunnel="smoothgrad" | "smoothgrad_sq" | "vargrad"`` wraps it in captum's NoiseTunnel: ``nt_samples``
     noisy copies of each input (Gaussian noise of standard deviation ``nt_stdevs``, in the units of the embeddings
     or ``pixel_values``), their attributions averaged (or squared and averaged, or their variance). Each target is
-    then one NoiseTunnel call of its own, in order, each drawing its own noise from torch's global generator; the
-    convergence delta still measures the sum against f(x) − f(baseline), which smoothing does not preserve.
+    then one NoiseTunnel call of its own, in order, each drawing its own noise from torch's global generator, or,
+    given a ``seed``, each drawing the same noise from a generator seeded with it (torch's global one is left as it
+    was); the convergence delta still measures the sum against f(x) − f(baseline), which smoothing does not preserve.
     """
 
     name = "ig"
@@ -36,10 +39,11 @@ class IntegratedGradientsBackend(PathIntegralBackend):
         noise_tunnel: Literal["smoothgrad", "smoothgrad_sq", "vargrad"] | None = None,
         nt_samples: Annotated[int, Ge(1)] = 5,
         nt_stdevs: Annotated[float, Gt(0)] = 1.0,
+        seed: Seed | None = None,
         **options: Any,
     ) -> None:
         super().__init__(**options)
-        self.noise_tunnel, self.nt_samples, self.nt_stdevs = noise_tunnel, nt_samples, float(nt_stdevs)
+        self.noise_tunnel, self.nt_samples, self.nt_stdevs, self.seed = noise_tunnel, nt_samples, float(nt_stdevs), seed
 
     @classmethod
     def validate_options(cls, options: Mapping[str, Any]) -> None:
@@ -70,18 +74,19 @@ class IntegratedGradientsBackend(PathIntegralBackend):
     def smoothed(self, problem: Problem, point: InputPoint, ends: Endpoints, targets: list[int]) -> torch.Tensor:
         """captum's NoiseTunnel around IntegratedGradients toward one target per input: ``[batch, ...]``."""
         forward, rest = point.captum_forward(problem)
-        return NoiseTunnel(IntegratedGradients(forward)).attribute(
-            ends.end,
-            nt_type=self.noise_tunnel,
-            nt_samples=self.nt_samples,
-            stdevs=self.nt_stdevs,
-            baselines=ends.start,
-            target=targets,
-            additional_forward_args=rest,
-            n_steps=self.n_steps,
-            method=self.method,
-            internal_batch_size=self.internal_batch_size,
-        )
+        with seeded(self.seed, ends.end.device):
+            return NoiseTunnel(IntegratedGradients(forward)).attribute(
+                ends.end,
+                nt_type=self.noise_tunnel,
+                nt_samples=self.nt_samples,
+                stdevs=self.nt_stdevs,
+                baselines=ends.start,
+                target=targets,
+                additional_forward_args=rest,
+                n_steps=self.n_steps,
+                method=self.method,
+                internal_batch_size=self.internal_batch_size,
+            )
 
 
 @hookimpl

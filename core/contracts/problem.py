@@ -58,8 +58,9 @@ class Problem:
     features: Inputs = field(default_factory=dict)
     """Named groupings of the model's continuous input (``embedding``'s value) into features, for methods that
     remove features rather than follow gradients: each an integer tensor broadcastable to that value, equal ids
-    within a row forming one feature (text: ``"token"``, ``"word"``, ``"sentence"``, each ``[batch, seq, 1]``;
-    images: ``"pixel"`` and ``"patch"``, each ``[batch, 1, height, width]``)."""
+    within a row forming one feature (text: ``"token"``, ``"word"``, ``"sentence"``, each ``[batch, seq, 1]``, id 0
+    gathering the special tokens and padding the baseline keeps; images: ``"pixel"`` and ``"patch"``, each
+    ``[batch, 1, height, width]``, numbered from 0, every one removable)."""
 
     @property
     def batch_size(self) -> int:

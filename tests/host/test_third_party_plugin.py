@@ -2,7 +2,7 @@
 
 The package ``attrix-example-plugin`` 0.3.1 adds two tasks (``sequence_logit``: explain the raw logit;
 ``titled_logit``: the same over a review's title and body, two inputs it declares itself) and a backend
-(``saliency``: captum's Saliency on the input embeddings).  A subprocess with the package on its ``PYTHONPATH``
+(``plain_saliency``: captum's Saliency on the input embeddings).  A subprocess with the package on its ``PYTHONPATH``
 explains a text with both; the results are checked against torch and captum run here.  Other subprocesses run
 ``titled_logit`` from a YAML config over a JSONL dataset, through the app's logic and through ``attrix explain``,
 which know its inputs only from its declaration.
@@ -96,7 +96,7 @@ class TitledLogit(SequenceLogit):
 class SaliencyBackend(attrix.Backend):
     """Saliency: the absolute gradient of the score on the input embeddings (captum's Saliency)."""
 
-    name = "saliency"
+    name = "plain_saliency"
 
     def __init__(self, *, absolute: bool = True) -> None:
         self.absolute = absolute
@@ -134,7 +134,7 @@ import attrix
 
 model_dir = sys.argv[1]
 result = {}
-explanation = attrix.Explainer(model_dir, task="sequence_logit", backend="saliency")(%r)
+explanation = attrix.Explainer(model_dir, task="sequence_logit", backend="plain_saliency")(%r)
 result["explanation"] = json.loads(explanation.to_json())
 try:
     attrix.Explainer(model_dir)
@@ -247,7 +247,7 @@ def test_package_is_installed_with_its_entry_point(site):
 def test_explanation_uses_the_plugin_task_and_backend(outputs, reference):
     explanation = outputs["result"]["explanation"]
     assert explanation["task"] == "sequence_logit"
-    assert explanation["method"] == "saliency"
+    assert explanation["method"] == "plain_saliency"
     assert explanation["settings"]["absolute"] is True
     assert explanation["tokens"] == reference["tokens"]
     assert explanation["predicted_label"] == reference["label"]
@@ -288,14 +288,14 @@ def test_auto_task_is_ambiguous_and_names_both_tasks(outputs):
 
 def test_plugins_lists_the_third_party_entries_beside_the_builtins(outputs):
     by_key = {(entry["kind"], entry["name"]): entry for entry in outputs["plugins"]}
-    for key in [("task", "sequence_logit"), ("backend", "saliency")]:
+    for key in [("task", "sequence_logit"), ("backend", "plain_saliency")]:
         entry = by_key[key]
         assert entry["plugin"] == "example"
         assert entry["distribution"] == DISTRIBUTION
         assert entry["version"] == VERSION
     assert by_key["task", "sequence_logit"]["description"] == "Text classification explained toward the raw logit of a class, not its probability."
-    assert by_key["backend", "saliency"]["options"] == ["absolute"]
-    assert set(by_key["task", "sequence_logit"]["options"]) == {"embedding", "baseline", "word_aggregation"}
+    assert by_key["backend", "plain_saliency"]["options"] == ["absolute"]
+    assert set(by_key["task", "sequence_logit"]["options"]) == {"embedding", "baseline", "word_aggregation", "long_inputs", "stride"}
     attrix_version = importlib.metadata.version("attrix")
     for key in [("task", "sequence"), ("backend", "layer_ig"), ("backend", "ig"), ("backend", "grad_x_input"), ("renderer", "json")]:
         assert (by_key[key]["distribution"], by_key[key]["version"]) == ("attrix", attrix_version)
@@ -304,7 +304,7 @@ def test_plugins_lists_the_third_party_entries_beside_the_builtins(outputs):
 def test_plugin_is_not_visible_without_its_path():
     import attrix
 
-    assert "saliency" not in attrix.get_registry().entries["backend"]
+    assert "plain_saliency" not in attrix.get_registry().entries["backend"]
     assert "sequence_logit" not in attrix.get_registry().entries["task"]
 
 
@@ -320,7 +320,7 @@ REVIEWS = [
 RUN_CONFIG = """\
 model: {model}
 task: titled_logit
-backend: saliency
+backend: plain_saliency
 inputs:
   path: reviews.jsonl
   fields: {{title: headline}}
@@ -349,13 +349,13 @@ for name, bad in {"missing": {"title": "x"}, "empty": {"title": "x", "body": " "
         app_logic.make_input(task, bad)
     except attrix.AttrixError as error:
         result[name] = str(error)
-request = app_logic.Request(model_dir, task, "saliency", (), tuple(values.items()), app_logic.PREDICTED)
+request = app_logic.Request(model_dir, task, "plain_saliency", (), tuple(values.items()), app_logic.PREDICTED)
 result["app"] = json.loads(app_logic.explain(request).explanation.to_json())
-explainer = attrix.Explainer(model_dir, task=task, backend="saliency")
+explainer = attrix.Explainer(model_dir, task=task, backend="plain_saliency")
 result["direct"] = [json.loads(e.to_json()) for e in explainer([{"title": r["headline"], "body": r["body"]} for r in reviews])]
 printed = io.StringIO()
 with contextlib.redirect_stdout(printed):
-    code = main(["explain", "--model", model_dir, "--task", task, "--backend", "saliency", "--json",
+    code = main(["explain", "--model", model_dir, "--task", task, "--backend", "plain_saliency", "--json",
                  values["title"], "--input", "body=" + values["body"]])
 result["cli"] = {"code": code, "explanation": json.loads(printed.getvalue())}
 print(json.dumps(result))
@@ -394,7 +394,7 @@ def test_the_declared_task_runs_from_a_config_over_a_jsonl_dataset(declared):
         if "body" not in review:
             continue
         explanation, expected = row["explanation"], next(direct)
-        assert explanation["task"] == TITLED and explanation["method"] == "saliency"
+        assert explanation["task"] == TITLED and explanation["method"] == "plain_saliency"
         assert explanation["inputs"] == {"title": review["headline"], "body": review["body"]}
         assert explanation["tokens"].count("[SEP]") == 2, "title and body are encoded as a pair"
         assert explanation["tokens"] == expected["tokens"]

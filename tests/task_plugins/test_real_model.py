@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import json
+from importlib import resources
+
 import pytest
 import torch
 from captum.attr import LayerIntegratedGradients
 from transformers import AutoModelForSequenceClassification, AutoTokenizer, pipeline
 
 import attrix
+from attrix.text.encoding import TruncationWarning
 
 
 @pytest.fixture(scope="module")
@@ -67,3 +71,24 @@ def test_probabilities_equal_the_pipeline(sentiment, explainer):
     expected = pipeline("text-classification", model=sentiment[0], tokenizer=sentiment[1], top_k=None)(texts)
     for explanation, rows in zip(explainer(texts), expected):
         assert explanation.probabilities == pytest.approx({row["label"]: row["score"] for row in rows}, abs=1e-6)
+
+
+@pytest.mark.slow
+def test_a_negative_sentence_at_the_end_of_a_long_review_is_found_only_in_windows(sentiment):
+    """A 1,500-word review of the model's held-out positive sentences with one negative sentence near the end: in
+    windows its sentiment word is among the words of largest absolute attribution; truncated, it is never seen."""
+    rows = [json.loads(line) for line in (resources.files("attrix.api") / "data" / "sentiment_heldout.jsonl").open()]
+    positive = [row["text"] for row in rows if row["label"] == "POSITIVE"]
+    body: list[str] = []
+    while sum(len(sentence.split()) for sentence in body) < 1480:
+        body.extend(positive)
+    review = " ".join([*body[:-3], "Everyone agreed that the movie felt awful.", *body[-3:]])
+    assert 1450 <= len(review.split()) <= 1550 and review.count("awful") == 1
+    with pytest.warns(TruncationWarning):
+        truncated = attrix.Explainer(*sentiment, n_steps=4)(review)
+    assert "awful" not in [word.text for word in truncated.words]
+    explanation = attrix.Explainer(*sentiment, long_inputs="windows", n_steps=32)(review)
+    assert explanation.words[-1].end == len(review)
+    ranked = sorted(zip(explanation.words, explanation.target().word_scores), key=lambda pair: -abs(pair[1]))
+    top = [word.text for word, _ in ranked[:10]]
+    assert "awful" in top, ranked[:10]
