@@ -132,3 +132,21 @@ def point_gradients(
             found[evaluations] = grad[local].to(end.dtype) * difference[rows[evaluations]]
             at[evaluations] = scores.detach().to(end.dtype)
     return found, at
+
+
+def sample_gradients(
+    point: Point, problem: Problem, samples: torch.Tensor, chunking: Chunking | None = None
+) -> Iterator[tuple[slice, int, torch.Tensor]]:
+    """Each target's gradient at the points ``samples`` (``[n, batch, ...]``: n points of every input), chunk by
+    chunk: which samples, the target and its gradient (``[k, batch, ...]``).
+
+    The points of a chunk share one forward pass and each target takes one backward pass through it (chunks as in
+    ``path_chunks``)."""
+    count, batch, shape = samples.shape[0], samples.shape[1], samples.shape[2:]
+    for part, kept in (chunking or Chunking()).chunks(count, batch):
+        steps = part.stop - part.start
+        points = samples[part].reshape(steps * batch, *shape).detach().requires_grad_(True)
+        with counted(steps * batch, kept):
+            scores = problem.scores(point.run(problem, repeat_inputs(problem.inputs, steps), points), steps)
+        for target, grad in target_gradients(points, scores):
+            yield part, target, grad.view(steps, batch, *shape)
