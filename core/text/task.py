@@ -74,6 +74,13 @@ class TextTask(Task):
         if options.get("stride") is not None and options.get("long_inputs", "truncate") != "windows":
             raise OptionError("stride", "given only with long_inputs='windows' (it sets how much windows overlap)")
 
+    def settings(self) -> dict[str, Any]:
+        """The options in force; ``stride`` only with windows, which it shapes."""
+        settings = super().settings()
+        if self.long_inputs != "windows":
+            del settings["stride"]
+        return settings
+
     def _layer(self, embedding: str) -> torch.nn.Module:
         """The layer ``embedding`` names (one of the values its hint lists, which ``create`` checked)."""
         if self.model.config.is_encoder_decoder:
