@@ -12,12 +12,13 @@ import torch
 from annotated_types import Ge
 from torch import nn
 
-from attrix.backends.groups import feature_ids, first_removable, highest_id, kept_elements
+from attrix.backends.groups import highest_id
 from attrix.backends.path_integral import default_memory_budget
 from attrix.contracts.backend import Attributions, Backend
 from attrix.contracts.points import Endpoints
 from attrix.contracts.problem import Problem
 from attrix.integration.points import InputPoint, endpoints
+from attrix.integration.removal import feature_ids, first_removable, kept_elements
 
 ScoresForward = Callable[..., torch.Tensor]
 """A forward captum calls with ``n`` perturbed inputs (and their additional arguments): the explained scores

@@ -9,11 +9,13 @@ import importlib
 from typing import Any
 
 from attrix.api.display import display
+from attrix.api.evaluation import Evaluation, evaluate
 from attrix.api.explainer import Explainer
 from attrix.contracts.backend import Attributions, Backend
 from attrix.contracts.explanation import Explanation, TargetAttribution, Word
 from attrix.contracts.hookspecs import hookimpl
 from attrix.contracts.inputs import InputField
+from attrix.contracts.metric import FeatureScorer, Measured, Metric
 from attrix.contracts.options import OptionError
 from attrix.contracts.problem import InputEmbedding, Problem
 from attrix.contracts.renderer import Renderer
@@ -43,13 +45,17 @@ __all__ = [
     "Attributions",
     "AttrixError",
     "Backend",
+    "Evaluation",
     "Explainer",
     "Explanation",
+    "FeatureScorer",
     "ImageClassificationExplainer",
     "InputEmbedding",
     "InputError",
     "InputField",
     "InputTypeError",
+    "Measured",
+    "Metric",
     "MultiLabelClassificationExplainer",
     "OptionError",
     "PairwiseSequenceClassificationExplainer",
@@ -69,6 +75,7 @@ __all__ = [
     "ZeroShotClassificationExplainer",
     "create",
     "display",
+    "evaluate",
     "get_registry",
     "hookimpl",
     "plugin_manager",

@@ -23,7 +23,7 @@ from attrix.contracts import hookspecs as hookspecs_module
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs"
 CORE = ROOT / "core"
-PLUGIN_PACKAGES = ("plugins", "backends", "renderers")
+PLUGIN_PACKAGES = ("plugins", "backends", "renderers", "metrics")
 """The packages of plugins that live beside ``core/``, each with a reference page of its own."""
 
 def hookspecs() -> dict[str, object]:

@@ -17,12 +17,12 @@ import attrix.host.manager
 ROOT = Path(__file__).resolve().parents[1]
 
 
-@pytest.mark.parametrize("name", ["core", "plugins", "backends", "renderers", "configs"])
+@pytest.mark.parametrize("name", ["core", "plugins", "backends", "renderers", "metrics", "configs"])
 def test_source_folders_are_not_top_level_packages(name):
     assert importlib.util.find_spec(name) is None
 
 
-@pytest.mark.parametrize("name", ["core", "plugins", "backends", "renderers"])
+@pytest.mark.parametrize("name", ["core", "plugins", "backends", "renderers", "metrics"])
 def test_source_folders_are_not_importable_from_a_fresh_interpreter(name, tmp_path):
     result = subprocess.run([sys.executable, "-c", f"import {name}"], cwd=tmp_path, capture_output=True, text=True)
     assert result.returncode != 0 and "ModuleNotFoundError" in result.stderr
@@ -30,12 +30,14 @@ def test_source_folders_are_not_importable_from_a_fresh_interpreter(name, tmp_pa
 
 def test_subpackages_map_to_their_folders():
     import attrix.backends
+    import attrix.metrics
     import attrix.plugins
     import attrix.renderers
 
     assert Path(attrix.plugins.__file__).parent == ROOT / "plugins"
     assert Path(attrix.backends.__file__).parent == ROOT / "backends"
     assert Path(attrix.renderers.__file__).parent == ROOT / "renderers"
+    assert Path(attrix.metrics.__file__).parent == ROOT / "metrics"
 
 
 @pytest.fixture(scope="module")

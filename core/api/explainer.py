@@ -20,10 +20,11 @@ from attrix.api.loading import (
 )
 from attrix.api.placement import resolve_device, resolve_dtype
 from attrix.api.provenance import stamp
-from attrix.contracts.backend import Backend
+from attrix.contracts.backend import Attributions, Backend
 from attrix.contracts.explanation import Explanation
 from attrix.contracts.options import check_arguments, options_of
 from attrix.contracts.targets import Target
+from attrix.contracts.task import Prepared
 from attrix.errors import InputError, UnknownNameError
 from attrix.host.registry import create, get_registry
 from attrix.integration.batching import length_batches
@@ -116,10 +117,14 @@ class Explainer:
         return results[0] if single else results
 
     def _explain(self, items: list[Any], target: Target) -> list[Explanation]:
+        return self.explain_batch(items, target)[2]
+
+    def explain_batch(self, items: list[Any], target: Target) -> tuple[Prepared, Attributions, list[Explanation]]:
+        """A batch of checked inputs explained, with the prepared problem and the raw attributions it came from."""
         prepared = self.task.prepare(items, target)
         prepared.problem = prepared.problem.to(self.model.device)
         with frozen_parameters(self.model):
             attributions = self.backend.attribute(prepared.problem)
         explanations = self.task.explanations(prepared, attributions)
         stamp(explanations, self.task, self.backend, attributions, prepared.rows)
-        return explanations
+        return prepared, attributions, explanations

@@ -96,6 +96,11 @@ class Explanation:
     details: dict[str, Any] = field(default_factory=dict)
     """What a task adds beyond the common fields (a QA answer span, NER entities, ...), and the ``versions`` of the
     libraries that made it; JSON-ready."""
+    metrics: dict[str, Any] = field(default_factory=dict)
+    """Faithfulness metrics of the attributions, by metric name (``attrix.evaluate`` fills them): each with its
+    ``values`` per target (in the order of ``targets``), the same for a seeded random ranking (``random``), the
+    ``curves`` when the metric draws some, the ``features`` removed, the ``removal`` and the metric's ``settings``;
+    JSON-ready. Left out of ``to_dict`` when empty."""
 
     def target(self, label: str | int | None = None) -> TargetAttribution:
         """The attributions toward ``label`` (a name or output index); the first target by default."""
@@ -132,7 +137,10 @@ class Explanation:
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict, tagged with the schema version; a non-finite number (NaN, ±infinity) becomes None
         (``null`` in JSON), so that the dict is standard JSON."""
-        return finite({"schema_version": SCHEMA_VERSION, **asdict(self)})
+        data = asdict(self)
+        if not data["metrics"]:
+            del data["metrics"]
+        return finite({"schema_version": SCHEMA_VERSION, **data})
 
     @classmethod
     def from_dict(cls, data: dict[str, Any], where: str = "the explanation") -> Explanation:
@@ -204,7 +212,7 @@ def _explanation(data: dict[str, Any]) -> Explanation:
     for key in ("task", "model", "predicted_label", "method", "word_aggregation"):
         if key in fields:
             _string(fields[key], key)
-    for key in ("inputs", "settings", "details", "probabilities"):
+    for key in ("inputs", "settings", "details", "probabilities", "metrics"):
         if key in fields:
             _object(fields[key], key)
     fields["tokens"] = [_string(token, f"tokens[{n}]") for n, token in enumerate(_list(fields["tokens"], "tokens"))]

@@ -25,3 +25,8 @@ def register_backends(register: Register) -> None:
 @hookspec
 def register_renderers(register: Register) -> None:
     """Register renderers: call ``register(RendererClass)`` once per renderer."""
+
+
+@hookspec
+def register_metrics(register: Register) -> None:
+    """Register faithfulness metrics: call ``register(MetricClass)`` once per metric."""

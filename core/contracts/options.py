@@ -122,7 +122,7 @@ class CheckedOptions:
     """A plugin class whose keyword options are checked (``check_arguments``) whenever it is built."""
 
     plugin_kind: ClassVar[str]
-    """What the plugin is, for messages: ``"task"``, ``"backend"``, ``"renderer"``."""
+    """What the plugin is, for messages: ``"task"``, ``"backend"``, ``"renderer"``, ``"metric"``."""
 
     def __new__(cls, *args: Any, **options: Any) -> CheckedOptions:
         known = options_of(cls)

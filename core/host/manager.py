@@ -16,9 +16,9 @@ from attrix.contracts import hookspecs
 
 ENTRY_POINT_GROUP = "attrix"
 
-BUILTIN_PACKAGES = ("attrix.plugins", "attrix.backends", "attrix.renderers")
+BUILTIN_PACKAGES = ("attrix.plugins", "attrix.backends", "attrix.renderers", "attrix.metrics")
 """The packages of the built-in plugins: each module in them that implements a hook is registered, so a new built-in
-task, backend or renderer is a new file there and nothing else."""
+task, backend, renderer or metric is a new file there and nothing else."""
 
 
 class PluginWarning(UserWarning):

@@ -1,4 +1,4 @@
-"""What the plugins registered: tasks, backends and renderers by name, with where each came from."""
+"""What the plugins registered: tasks, backends, renderers and metrics by name, with where each came from."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from typing import Any, Literal
 from attrix.contracts.backend import Backend
 from attrix.contracts.hints import describe
 from attrix.contracts.inputs import check_fields
+from attrix.contracts.metric import Metric
 from attrix.contracts.options import options_of
 from attrix.contracts.renderer import Renderer
 from attrix.contracts.task import Task
@@ -20,18 +21,19 @@ from attrix.errors import (
 )
 from attrix.host.manager import PluginManager, PluginWarning, plugin_manager
 
-Kind = Literal["task", "backend", "renderer"]
+Kind = Literal["task", "backend", "renderer", "metric"]
 HOOKS: dict[Kind, str] = {
     "task": "register_tasks",
     "backend": "register_backends",
     "renderer": "register_renderers",
+    "metric": "register_metrics",
 }
-BASES: dict[Kind, type] = {"task": Task, "backend": Backend, "renderer": Renderer}
+BASES: dict[Kind, type] = {"task": Task, "backend": Backend, "renderer": Renderer, "metric": Metric}
 
 
 @dataclass(frozen=True)
 class Entry:
-    """One registered task, backend or renderer."""
+    """One registered task, backend, renderer or metric."""
 
     kind: Kind
     name: str

@@ -7,11 +7,11 @@ from contextlib import contextmanager
 
 import attrix
 
-KINDS = {attrix.Task: "task", attrix.Backend: "backend", attrix.Renderer: "renderer"}
+KINDS = {attrix.Task: "task", attrix.Backend: "backend", attrix.Renderer: "renderer", attrix.Metric: "metric"}
 
 
 class ClassesPlugin:
-    """A plugin object whose hooks register the given task, backend and renderer classes."""
+    """A plugin object whose hooks register the given task, backend, renderer and metric classes."""
 
     def __init__(self, *classes: type) -> None:
         self.classes = classes
@@ -32,6 +32,10 @@ class ClassesPlugin:
     @attrix.hookimpl
     def register_renderers(self, register):
         self._register(attrix.Renderer, register)
+
+    @attrix.hookimpl
+    def register_metrics(self, register):
+        self._register(attrix.Metric, register)
 
 
 @contextmanager

@@ -29,6 +29,7 @@ BUILTINS = {
     ("backend", "ig"): "attrix.backends.ig",
     ("backend", "grad_x_input"): "attrix.backends.grad_x_input",
     ("renderer", "json"): "attrix.renderers.json",
+    ("metric", "comprehensiveness"): "attrix.metrics.comprehensiveness",
 }
 ATTRIX_VERSION = importlib.metadata.version("attrix")
 COLUMNS = ["kind", "name", "plugin", "distribution", "version"]
@@ -377,12 +378,13 @@ def check_builtin_listing(entries: list[dict]) -> None:
     assert by_key["backend", "grad_x_input"]["options"] == []
     assert set(by_key["task", "sequence"]["options"]) == {"embedding", "baseline", "word_aggregation", "long_inputs", "stride"}
     assert by_key["renderer", "json"]["options"] == ["indent"]
+    assert by_key["metric", "deletion_auc"]["options"] == ["steps"]
     assert [(field["name"], field["type"], field["required"]) for field in by_key["task", "qa"]["inputs"]] == [
         ("question", "a string", True), ("context", "a string", True)
     ]
     assert "inputs" not in by_key["backend", "ig"] and "inputs" not in by_key["renderer", "json"]
     kinds = [entry["kind"] for entry in entries]
-    assert kinds == sorted(kinds, key=["task", "backend", "renderer"].index), "grouped by kind"
+    assert kinds == sorted(kinds, key=["task", "backend", "renderer", "metric"].index), "grouped by kind"
 
 
 def test_plugins_json(capsys):
