@@ -32,9 +32,6 @@ class GradientShapBackend(SampledGradientBackend):
         self.n_samples, self.stdevs = n_samples, float(stdevs)
         super().__init__(**options)
 
-    def point(self, problem: Problem) -> InputPoint:
-        return InputPoint()
-
     def integrate(self, problem: Problem, point: InputPoint, ends: Endpoints) -> Attributions:
         device = ends.end.device
         with seeded(self.seed, device):

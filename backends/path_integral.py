@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, ContextManager, Literal, Mapping
+from collections.abc import Mapping
+from typing import Annotated, Any, ContextManager, Literal
 
 import torch
 from annotated_types import Ge, Gt, Lt

@@ -12,7 +12,9 @@ from annotated_types import Ge, Lt
 
 from attrix.backends.gradient import GradientBackend
 from attrix.backends.path_integral import default_memory_budget
+from attrix.contracts.problem import Problem
 from attrix.integration.chunking import Chunking
+from attrix.integration.points import InputPoint
 
 Seed = Annotated[int, Ge(0), Lt(2**32)]
 """A seed for torch's and numpy's generators (numpy takes seeds below 2³²)."""
@@ -71,6 +73,10 @@ class SampledGradientBackend(GradientBackend):
         memory_budget: Annotated[int, Ge(1)] | None = None,
     ) -> None:
         self.seed, self.internal_batch_size, self.memory_budget = seed, internal_batch_size, memory_budget
+
+    def point(self, problem: Problem) -> InputPoint:
+        """Samples are drawn around the model's continuous input: input embeddings or pixels."""
+        return InputPoint()
 
     def chunking(self, device: torch.device) -> Chunking:
         """How the samples are cut into forward passes."""

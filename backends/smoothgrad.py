@@ -40,9 +40,6 @@ class SmoothGradBackend(SampledGradientBackend):
         self.abs, self.nt_type, self.nt_samples, self.stdevs = abs, nt_type, nt_samples, float(stdevs)
         super().__init__(**options)
 
-    def point(self, problem: Problem) -> InputPoint:
-        return InputPoint()
-
     def integrate(self, problem: Problem, point: InputPoint, ends: Endpoints) -> Attributions:
         device = ends.end.device
         with seeded(self.seed, device):

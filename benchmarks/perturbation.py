@@ -114,7 +114,7 @@ CASES = {
 def run_case(name: str, method: str, runs: int) -> dict[str, Any]:
     description, build, task, scores, options = CASES[name]
     model, tokenizer = build()
-    text = EMOTION_TEXT if name == "multilabel" else tokens_cut(tokenizer, NER_TEXT, 42)
+    text = EMOTION_TEXT if name == "multilabel" else tokens_cut(tokenizer, NER_TEXT, 24)
     ours = attrix_case(model, tokenizer, text, task, method, **options)
     theirs = captum_per_target(model, tokenizer, text, scores, ours["targets"], method)
     difference = float((ours["per_word"] - theirs).abs().max())

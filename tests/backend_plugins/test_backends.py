@@ -7,7 +7,7 @@ import torch
 from captum.attr import InputXGradient, IntegratedGradients, LayerIntegratedGradients
 
 import attrix
-from helpers.tiny_models import build
+from helpers.tiny_models import build_wide
 
 TEXTS = ["i love this movie it is wonderful", "the food was awful", "a very boring plot and bad acting , really"]
 BACKENDS = ("layer_ig", "ig", "grad_x_input")
@@ -15,13 +15,7 @@ BACKENDS = ("layer_ig", "ig", "grad_x_input")
 
 @pytest.fixture(scope="module")
 def model_and_tokenizer():
-    model, tokenizer = build("bert", num_labels=3, seed=3)
-    torch.manual_seed(3)
-    with torch.no_grad():  # weights far from their tiny initial scale, so that outputs depend on the words
-        for name, parameter in model.named_parameters():
-            if "LayerNorm" not in name:
-                parameter.normal_(0.0, 0.3)
-    return model.double(), tokenizer
+    return build_wide()
 
 
 def encoded(tokenizer, texts):

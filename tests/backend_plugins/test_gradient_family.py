@@ -14,7 +14,7 @@ import attrix
 from attrix.cli import main
 from attrix.experiments.config import ConfigError, load_experiment
 from helpers import tiny_vision
-from helpers.tiny_models import build, save
+from helpers.tiny_models import build, build_wide, save
 from helpers.tiny_nli import build_nli, spread
 
 TEXTS = ["i love this movie it is wonderful", "the food was awful", "a very boring plot and bad acting , really"]
@@ -25,13 +25,7 @@ PICTURES = [tiny_vision.image(seed=0), tiny_vision.image(width=48, height=33, se
 
 @pytest.fixture(scope="module")
 def model_and_tokenizer():
-    model, tokenizer = build("bert", num_labels=3, seed=3)
-    torch.manual_seed(3)
-    with torch.no_grad():  # weights far from their tiny initial scale, so that outputs depend on the words
-        for name, parameter in model.named_parameters():
-            if "LayerNorm" not in name:
-                parameter.normal_(0.0, 0.3)
-    return model.double(), tokenizer
+    return build_wide()
 
 
 def encoded(model, tokenizer, texts):

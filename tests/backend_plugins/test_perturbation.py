@@ -13,7 +13,7 @@ import attrix
 from attrix.backends.surrogate import WeightedLeastSquares
 from attrix.errors import InputError, UnknownNameError
 from attrix.host.registry import get_registry
-from helpers.tiny_models import build
+from helpers.tiny_models import build_wide
 
 TEXTS = ["i love this movie it is wonderful", "the food was awful", "a very boring plot and bad acting , really"]
 PERTURBATION = ("occlusion", "feature_ablation", "shapley_sampling", "kernel_shap", "lime")
@@ -27,13 +27,7 @@ def threads(one_torch_thread):
 
 @pytest.fixture(scope="module")
 def model_and_tokenizer():
-    model, tokenizer = build("bert", num_labels=3, seed=3)
-    torch.manual_seed(3)
-    with torch.no_grad():  # weights far from their tiny initial scale, so that outputs depend on the words
-        for name, parameter in model.named_parameters():
-            if "LayerNorm" not in name:
-                parameter.normal_(0.0, 0.3)
-    return model.double(), tokenizer
+    return build_wide()
 
 
 def encoded(tokenizer, texts):

@@ -3,15 +3,14 @@ against the task's own forward with features replaced by hand."""
 
 from __future__ import annotations
 
+import copy
 import functools
 
 import pytest
 import torch
 
 import attrix
-from helpers import tiny_vision
-from helpers.tiny_models import build
-from helpers.tiny_nli import build_nli, spread
+from helpers.task_cases import task_case
 
 PERTURBATION = ("occlusion", "feature_ablation", "shapley_sampling", "kernel_shap", "lime")
 OPTIONS = {
@@ -28,35 +27,16 @@ def threads(one_torch_thread):
 
 
 @functools.cache
-def task_case(task: str):
-    """A tiny double-precision model for ``task``, its tokenizer or processor, the inputs and the target explained."""
-    if task == "image":
-        model, processor = tiny_vision.build("vit", seed=1)
-        return model.double(), processor, [tiny_vision.image(seed=0), tiny_vision.image(seed=1)], "all"
-    if task == "zero_shot":
-        model, tokenizer = build_nli("bert", seed=3, std=0.3)
-        items = [{"text": "i love this movie it is great", "candidate_labels": ["sports", "music", "food"]}]
-        return model.double(), tokenizer, items, None
-    heads = {"qa": "qa", "token": "token"}
-    labels = {"multilabel": {0: "action", 1: "comedy", 2: "drama"}, "token": {0: "O", 1: "B-PER", 2: "I-PER"}}
-    sizes = {} if task == "qa" else {"num_labels": 3}
-    model, tokenizer = build("bert", head=heads.get(task, "sequence"), seed=5, id2label=labels.get(task), **sizes)
-    spread(model, 0.3, seed=5)
-    if task == "multilabel":
-        model.config.problem_type = "multi_label_classification"
-    inputs = {
-        "sequence": ["i love this movie it is wonderful", "the food was awful"],
-        "multilabel": ["i love this movie it is great", "a boring plot"],
-        "pairwise": [("i love this movie", "the acting was great"), ("the food", "was awful")],
-        "qa": [("who is the best actor", "the food was awful but the actor was great")],
-        "token": ["the movie was wonderful and the actor was great", "i love it"],
-    }[task]
-    return model.double(), tokenizer, inputs, "all" if task in ("sequence", "multilabel", "pairwise") else None
+def double_case(task: str):
+    """The task's tiny model in double precision, its tokenizer or processor, the inputs and the target explained."""
+    model, processor, inputs = task_case(task)
+    target = "all" if task in ("sequence", "multilabel", "pairwise", "image") else None
+    return copy.deepcopy(model).double(), processor, inputs, target
 
 
 def prepared(task: str, backend: str, **options):
     """The explainer of ``task`` with ``backend``, and the problem it makes of the task's inputs."""
-    model, processor, inputs, target = task_case(task)
+    model, processor, inputs, target = double_case(task)
     explainer = attrix.Explainer(model, processor, task=task, backend=backend, **{**OPTIONS.get(backend, {}), **options})
     return explainer, explainer.task.prepare([explainer.task.check(item) for item in inputs], target).problem
 
@@ -134,7 +114,7 @@ def test_explanations_add_up_to_their_delta(task, backend):
     """The task's token and word scores of one input, from the backend's attributions, and the delta it reports
     agree. (The surrogates fit feature 0, the special tokens and a zero-shot hypothesis, a coefficient of its own,
     which no word shows.)"""
-    _, _, inputs, target = task_case(task)
+    _, _, inputs, target = double_case(task)
     explainer, _ = prepared(task, backend)
     for explained in explainer(inputs[0], target=target).targets:
         gap = explained.score - explained.baseline_score

@@ -5,9 +5,10 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Iterator
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from playwright.sync_api import Page
@@ -32,7 +33,7 @@ def ensure_chromium() -> Path:
 
 
 @contextmanager
-def chromium_page(width: int = 1200, height: int = 900) -> Iterator["Page"]:
+def chromium_page(width: int = 1200, height: int = 900) -> Iterator[Page]:
     """A fresh page in headless Chromium, closed afterwards."""
     from playwright.sync_api import sync_playwright
 

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
-from typing import Iterator
 
 VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"}
 
@@ -15,7 +15,7 @@ class Node:
 
     tag: str
     attrs: dict[str, str | None]
-    children: list["Node | str"] = field(default_factory=list)
+    children: list[Node | str] = field(default_factory=list)
 
     @property
     def classes(self) -> list[str]:
@@ -26,21 +26,21 @@ class Node:
         """All the text inside, as the page shows it (entities decoded)."""
         return "".join(child if isinstance(child, str) else child.text for child in self.children)
 
-    def iter(self) -> Iterator["Node"]:
+    def iter(self) -> Iterator[Node]:
         """This element and every element inside it, in document order."""
         yield self
         for child in self.children:
             if isinstance(child, Node):
                 yield from child.iter()
 
-    def find_all(self, tag: str | None = None, class_: str | None = None) -> list["Node"]:
+    def find_all(self, tag: str | None = None, class_: str | None = None) -> list[Node]:
         """The elements inside (this one included) with ``tag`` and the class ``class_``, where given."""
         return [
             node for node in self.iter()
             if (tag is None or node.tag == tag) and (class_ is None or class_ in node.classes)
         ]
 
-    def find(self, tag: str | None = None, class_: str | None = None) -> "Node":
+    def find(self, tag: str | None = None, class_: str | None = None) -> Node:
         """The first element ``find_all`` finds; an AssertionError if there is none."""
         found = self.find_all(tag, class_)
         assert found, f"no <{tag or '*'}> with class {class_!r}"

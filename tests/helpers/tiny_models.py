@@ -222,6 +222,18 @@ def build(
     return build_model(arch, head, num_labels, seed, id2label), build_tokenizer(arch)
 
 
+def build_wide(arch: str = "bert", head: str = "sequence", num_labels: int = 3, seed: int = 3) -> tuple[PreTrainedModel, PreTrainedTokenizerFast]:
+    """A matching pair whose model is in float64, its weights (LayerNorms aside) re-drawn from N(0, 0.3²): far from
+    their tiny initial scale, so that its outputs depend on the words."""
+    model, tokenizer = build(arch, head=head, num_labels=num_labels, seed=seed)
+    torch.manual_seed(seed)
+    with torch.no_grad():
+        for name, parameter in model.named_parameters():
+            if "LayerNorm" not in name:
+                parameter.normal_(0.0, 0.3)
+    return model.double(), tokenizer
+
+
 def save(arch: str, directory: Path | str, **kwargs: object) -> Path:
     """Save a built model and its tokenizer to `directory` for offline `from_pretrained`; return the path."""
     directory = Path(directory)

@@ -8,8 +8,8 @@ The same seed gives identical weights, chosen so that the class probabilities de
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Mapping
 
 import numpy as np
 import torch

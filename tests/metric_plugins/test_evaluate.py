@@ -11,9 +11,7 @@ import torch
 
 import attrix
 from attrix.integration.removal import RemovalScorer, feature_ids, per_feature
-from helpers import tiny_vision
-from helpers.tiny_models import build
-from helpers.tiny_nli import build_nli, spread
+from helpers.task_cases import task_case
 
 METRICS = ("comprehensiveness", "sufficiency", "deletion_auc", "insertion_auc", "loo_correlation", "completeness")
 TASKS = ("sequence", "pairwise", "multilabel", "zero_shot", "qa", "token", "image")
@@ -32,32 +30,6 @@ ONE_AND_MORE = {
 @pytest.fixture(scope="module", autouse=True)
 def threads(one_torch_thread):
     """One torch thread: these tests run many small forward passes."""
-
-
-@functools.cache
-def task_case(task: str):
-    """A tiny model for ``task``, its tokenizer or processor, and the inputs."""
-    if task == "image":
-        model, processor = tiny_vision.build("vit", seed=1)
-        return model, processor, [tiny_vision.image(seed=0), tiny_vision.image(seed=1)]
-    if task == "zero_shot":
-        model, tokenizer = build_nli("bert", seed=3, std=0.3)
-        return model, tokenizer, [{"text": "i love this movie it is great", "candidate_labels": ["sports", "music", "food"]}]
-    heads = {"qa": "qa", "token": "token"}
-    labels = {"multilabel": {0: "action", 1: "comedy", 2: "drama"}, "token": {0: "O", 1: "B-PER", 2: "I-PER"}}
-    sizes = {} if task == "qa" else {"num_labels": 3}
-    model, tokenizer = build("bert", head=heads.get(task, "sequence"), seed=5, id2label=labels.get(task), **sizes)
-    spread(model, 0.3, seed=5)
-    if task == "multilabel":
-        model.config.problem_type = "multi_label_classification"
-    inputs = {
-        "sequence": ["i love this movie it is wonderful", "the food was awful"],
-        "multilabel": ["i love this movie it is great", "a boring plot"],
-        "pairwise": [("i love this movie", "the acting was great"), ("the food", "was awful")],
-        "qa": [("who is the best actor", "the food was awful but the actor was great")],
-        "token": ["the movie was wonderful and the actor was great", "i love it"],
-    }[task]
-    return model, tokenizer, inputs
 
 
 @functools.cache
