@@ -133,12 +133,23 @@ backend_options = st.fixed_dictionaries({}, optional={
     "memory_budget": st.one_of(st.integers(), st.none()),
     "autocast": st.one_of(st.sampled_from(["bf16", "fp16", "fp8", "float16"]), st.none(), st.integers()),
     "noise_tunnel": st.one_of(st.sampled_from(["smoothgrad", "vargrad", "bogus"]), st.none()),
+    "nt_type": st.one_of(st.sampled_from(["smoothgrad", "smoothgrad_sq", "vargrad", "bogus"]), st.integers()),
+    "nt_samples": st.one_of(st.integers(-2, 50), st.floats(), st.text(max_size=3)),
+    "n_samples": st.one_of(st.integers(-2, 500), st.floats(), st.none(), st.text(max_size=3)),
+    "stdevs": st.one_of(st.floats(), st.integers(-2, 2), st.text(max_size=3)),
+    "seed": st.one_of(st.integers(-5, 2**40), st.none(), st.floats(), st.text(max_size=3)),
+    "abs": st.one_of(st.booleans(), st.integers(), st.text(max_size=3)),
+    "features": st.one_of(st.sampled_from(["word", "token", "sentence", "patch", "pixel", "bogus"]), st.integers(), st.none()),
+    "window": st.one_of(st.integers(-2, 20), st.floats(), st.none()),
+    "window_stride": st.one_of(st.integers(-2, 20), st.floats(), st.none()),
+    "perturbations_per_eval": st.one_of(st.integers(-2, 10**4), st.none(), st.text(max_size=3)),
     "colour": st.integers(),
 })
+BACKENDS = sorted(attrix.get_registry().entries["backend"])
 
 
 @PROFILE
-@given(name=st.sampled_from(["layer_ig", "ig", "grad_x_input"]), options=backend_options)
+@given(name=st.sampled_from(BACKENDS), options=backend_options)
 def test_any_backend_options_give_a_backend_or_an_attrix_error(name, options):
     try:
         backend = attrix.create("backend", name, **options)
