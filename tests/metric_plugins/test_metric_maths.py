@@ -8,6 +8,7 @@ import math
 
 import pytest
 import torch
+from scipy import stats
 from torch import nn
 
 import attrix
@@ -167,7 +168,6 @@ def test_variants_run_rows_per_pass_at_a_time_with_the_same_scores(linear):
 
 
 def test_kendall_tau_is_tau_b_with_ties():
-    from scipy import stats as scipy_stats
     generator = torch.Generator().manual_seed(0)
     first = torch.randint(0, 4, (3, 2, 9), generator=generator).double()
     second = torch.randint(0, 4, (3, 2, 9), generator=generator).double()
@@ -177,7 +177,7 @@ def test_kendall_tau_is_tau_b_with_ties():
     for row in range(3):
         n = int(present[row].sum())
         for target in range(2):
-            expected = scipy_stats.kendalltau(first[row, target, :n], second[row, target, :n]).statistic
+            expected = stats.kendalltau(first[row, target, :n], second[row, target, :n]).statistic
             assert float(tau[row, target]) == pytest.approx(expected)
 
 
