@@ -57,6 +57,7 @@ def task_inputs(draw) -> tuple[str, object]:
 LONG = "the food was good and anna went to berlin . " * 12
 
 
+@pytest.mark.slow
 @PROFILE
 @given(case=task_inputs(), long_inputs=st.sampled_from(["truncate", "windows"]))
 @example(case=("qa", ("where ?", LONG)), long_inputs="windows")
