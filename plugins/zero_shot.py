@@ -26,7 +26,7 @@ from attrix.contracts.task import Prepared
 from attrix.errors import InputError, InputTypeError, TaskMismatchError
 from attrix.text.encoding import TruncationWarning, check_text
 from attrix.text.task import TextTask
-from attrix.text.windows import Window, mean_by_owner, merged_attributions, window_details
+from attrix.text.windows import Window, mean_by_owner
 
 DEFAULT_TEMPLATE = "This example is {}."
 LOGIT, ENTAILMENT, AGAINST_CONTRADICTION = 0, 1, 2
@@ -255,12 +255,8 @@ class ZeroShotClassification(TextTask):
         batch: Batch = prepared.context
         problem = prepared.problem
         if batch.windows is not None:
-            details_of = {
-                row: window_details(attributions, windows, batch.encoding) for row, windows in zip(batch.rows, batch.windows)
-            }
-            first = [windows[0].row for windows in batch.windows]
-            attributions = merged_attributions(attributions, batch.windows, batch.encoding["input_ids"].shape[1])
-            problem = replace(problem, targets=problem.targets[first])
+            problem, attributions, windows = self.merge_windows(problem, attributions, batch.windows, batch.encoding)
+            details_of = dict(zip(batch.rows, windows))
         explanations = []
         for number, query in enumerate(batch.queries):
             own = [row for row, (n, _) in enumerate(batch.pairs) if n == number]

@@ -38,7 +38,7 @@ from attrix.text.encoding import (
     words_of,
 )
 from attrix.text.features import feature_groups
-from attrix.text.windows import Windowed, encode_windows, merged_attributions, window_details
+from attrix.text.windows import Window, Windowed, encode_windows, merged_attributions, window_details
 
 BASELINE_TOKENS = ("pad", "unk", "mask")
 
@@ -210,10 +210,19 @@ class TextTask(Task):
         attributions, merged onto whole texts from their windows, and each input's details (its windows)."""
         if not isinstance(encoding, Windowed):
             return encoding, problem, attributions, [{} for _ in range(problem.batch_size)]
-        groups = [encoding.of(item) for item in range(encoding.n_items)]
-        details = [{"windows": window_details(attributions, windows, encoding.whole)} for windows in groups]
-        merged = merged_attributions(attributions, groups, encoding.whole["input_ids"].shape[1])
-        return encoding.whole, replace(problem, targets=problem.targets[[windows[0].row for windows in groups]]), merged, details
+        problem, merged, windows = self.merge_windows(
+            problem, attributions, [encoding.of(item) for item in range(encoding.n_items)], encoding.whole
+        )
+        return encoding.whole, problem, merged, [{"windows": own} for own in windows]
+
+    def merge_windows(
+        self, problem: Problem, attributions: Attributions, groups: list[list[Window]], whole: BatchEncoding
+    ) -> tuple[Problem, Attributions, list[list[dict[str, Any]]]]:
+        """Window rows merged onto whole texts, one per group of windows (attrix.text.windows): the problem's targets
+        and the attributions of each group, and each group's windows as ``details`` records them."""
+        details = [window_details(attributions, windows, whole) for windows in groups]
+        merged = merged_attributions(attributions, groups, whole["input_ids"].shape[1])
+        return replace(problem, targets=problem.targets[[windows[0].row for windows in groups]]), merged, details
 
     def features(self, encoding: BatchEncoding) -> Inputs:
         """The encoded rows' token, word and sentence features (attrix.text.features), on the model's device."""
