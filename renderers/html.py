@@ -2,7 +2,8 @@
 
 Nothing is loaded from anywhere: no script, font or stylesheet, images as ``data:`` PNGs; the page works from disk
 offline. Every piece of user text (inputs, tokens, words, labels, model names, the title) is escaped. The
-word/token switch and the paging are plain CSS (radio buttons, ``:target``), so the page runs no code at all.
+word/token switch, the paging and a generation's picked token are plain CSS (radio buttons, ``:target``, ``:has``),
+so the page runs no code at all. A generation gets its own view (``generation_html``) instead of a list per target.
 """
 
 from __future__ import annotations
@@ -20,10 +21,11 @@ from attrix.contracts.hookspecs import hookimpl
 from attrix.contracts.renderer import Renderer
 from attrix.drawing.figures import image_figure, png_bytes
 from attrix.drawing.pictures import DATA_URI_PREFIX
+from attrix.renderers.generation_html import generation_view, step_style
 from attrix.renderers.html_style import PAGE_STYLE, STYLE, colour, scored_span
 from attrix.renderers.html_summary import summary_page
 from attrix.renderers.html_tables import table
-from attrix.renderers.pieces import VIEWS, Piece, heading, is_image, pieces, title
+from attrix.renderers.pieces import VIEWS, Piece, heading, is_generation, is_image, pieces, steps, title
 
 INDEX_TITLE_LENGTH = 80
 _fragments = itertools.count(1)
@@ -62,10 +64,12 @@ class HtmlRenderer(Renderer):
         """The report's ``<div class="attrix">``; ``scope`` prefixes its ids and names the switch."""
         pages = [explanations[start : start + self.page_size] for start in range(0, len(explanations), self.page_size)]
         body = "".join(self._page(scope, number, len(pages), page) for number, page in enumerate(pages, 1))
-        switch = _switch(scope) if any(e.tokens for e in explanations) else ""
+        switch = _switch(scope) if any(e.tokens and not is_generation(e) for e in explanations) else ""
         banner = f"<h1>{escape(self.title)}</h1>" if self.title else ""
+        picks = max((len(steps(e)) for e in explanations), default=0)
+        style = f"<style>{step_style(picks)}</style>" if picks else ""
         return (
-            f'<div class="attrix">{banner}{_summary(explanations)}{switch}{_legend()}'
+            f'<div class="attrix">{style}{banner}{_summary(explanations)}{switch}{_legend()}'
             f'{self._navigation(scope, explanations, len(pages))}<div class="pages">{body}</div></div>'
         )
 
@@ -121,8 +125,10 @@ def _explanation(scope: str, number: int, explanation: Explanation) -> str:
     parts = [
         f'<section class="explanation" id="{scope}explanation-{number}"><h2>{number + 1}. {escape(title(explanation))}</h2>',
         f'<p class="meta">{escape(explanation.task)} · {escape(explanation.model)} · {escape(explanation.method)}</p>',
-        table(explanation),
     ]
+    if is_generation(explanation):
+        return "".join(parts) + generation_view(explanation, f"{scope}explanation-{number}-step") + "</section>"
+    parts.append(table(explanation))
     for column, target in enumerate(explanation.targets):
         parts.append(f"<h3>toward {escape(heading(explanation, target))}</h3>")
         parts.append(_heatmap(explanation, column) if is_image(explanation) else _pieces(explanation, target))

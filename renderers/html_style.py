@@ -32,6 +32,19 @@ STYLE = """
 .attrix .pages:not(:has(:target)) > .page:first-child { display: block; }
 .attrix nav { font-size: .85rem; margin: .5rem 0; }
 .attrix nav ol { columns: 3; }
+.attrix .generation .w { background: var(--g0, transparent); color: var(--i0, inherit); }
+.attrix .generation .continuation { white-space: pre-wrap; }
+.attrix .generation .continuation .w { padding: .15rem 0; margin: 0; border-radius: 0; }
+.attrix .generation label.w { cursor: pointer; }
+.attrix .generation label.w:hover { outline: 1px dashed #222; }
+.attrix .generation .pick { position: absolute; opacity: 0; width: 1px; height: 1px; margin: 0; }
+.attrix .generation .pick:checked + label { outline: 2px solid #222; }
+.attrix .generation .pick:focus-visible + label { outline: 3px solid #1a5fb4; outline-offset: 2px; }
+.attrix .wide { overflow-x: auto; }
+.attrix .steps td.cell { font-size: .75rem; text-align: right; }
+.attrix .steps td.d { color: #fff; }
+.attrix .steps td.later { background: #f3f3f3; }
+.attrix .steps tr.unconverged .delta { color: #b00020; font-weight: bold; }
 """
 PAGE_STYLE = "body { margin: 1.5rem; }"
 DARK_SHARE = 0.6

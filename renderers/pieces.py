@@ -1,12 +1,15 @@
-"""What the text renderers draw for one target: its scored words or tokens, a heading, and the input's title."""
+"""What the text renderers draw for one target: its scored words or tokens, a heading, and the input's title; and, for
+a generation, its explained steps with the words each one draws on."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from attrix.contracts.explanation import Explanation, TargetAttribution, Word
+from attrix.contracts.explanation import Explanation, GeneratedToken, TargetAttribution, Word
 
 VIEWS = ("words", "tokens")
+UNCONVERGED_SHARE = 0.05
+"""A step whose |delta| is above this share of |score − baseline_score| is marked as not converged."""
 
 
 @dataclass(frozen=True)
@@ -22,6 +25,41 @@ class Piece:
 def is_image(explanation: Explanation) -> bool:
     """Whether ``explanation`` attributes pixels (its targets carry arrays) rather than tokens."""
     return not explanation.tokens and any(target.array is not None for target in explanation.targets)
+
+
+def is_generation(explanation: Explanation) -> bool:
+    """Whether ``explanation`` explains a continuation step by step (a generation or seq2seq task)."""
+    return explanation.generation is not None
+
+
+def steps(explanation: Explanation) -> list[tuple[GeneratedToken, TargetAttribution]]:
+    """Each explained step of a generation with its target, in the order of the targets (matched by token position)."""
+    generated = {step.position: step for step in explanation.generation.steps} if explanation.generation else {}
+    return [(generated[target.position], target) for target in explanation.targets if target.position in generated]
+
+
+def before(word: Word, position: int) -> bool:
+    """Whether ``word`` has a token before ``position``: whether the step at ``position`` can draw on it."""
+    return any(token < position for token in word.tokens)
+
+
+def sources(explanation: Explanation, step: GeneratedToken, target: TargetAttribution) -> list[Piece]:
+    """The words ``step`` can draw on (the prompt's, and the continuation's before it) with their scores toward it."""
+    return [
+        Piece(word.text, score, word.sequence)
+        for word, score in zip(explanation.words, target.word_scores)
+        if before(word, step.position)
+    ]
+
+
+def unconverged(target: TargetAttribution) -> bool:
+    """Whether the target's |delta| is above ``UNCONVERGED_SHARE`` of |score − baseline_score|."""
+    return abs(target.delta) > UNCONVERGED_SHARE * abs(target.score - target.baseline_score)
+
+
+def token_text(step: GeneratedToken) -> str:
+    """A generated token as a label: its text without the spaces around it, or the token itself when that is blank."""
+    return step.text.strip() or step.token
 
 
 def pieces(explanation: Explanation, target: TargetAttribution, view: str) -> list[Piece]:
@@ -48,8 +86,17 @@ def heading(explanation: Explanation, target: TargetAttribution) -> str:
 
 
 def title(explanation: Explanation) -> str:
-    """The input's texts (or an image's source) joined by `` / ``."""
-    return " / ".join(str(value) for value in explanation.inputs.values() if isinstance(value, str))
+    """The input's texts (or an image's source, or a chat prompt's messages) joined by `` / ``."""
+    return " / ".join(text for value in explanation.inputs.values() for text in _texts(value))
+
+
+def _texts(value: object) -> list[str]:
+    """An input's texts: itself when a string, the contents of its messages when a chat, else none."""
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, list):
+        return [message["content"] for message in value if isinstance(message, dict) and isinstance(message.get("content"), str)]
+    return []
 
 
 def prediction(explanation: Explanation) -> str:

@@ -3,7 +3,8 @@
 Figures: ``text``, the words (or tokens) of each target on the diverging scale of the HTML, wrapped to the width,
 with a legend at the bottom; ``bars``, the ``top_k`` words of largest magnitude per target, coloured on the same
 scale; ``image``, each target's pixel attributions drawn by ``image_figures`` (``method``, ``sign``,
-``outlier_threshold``, ``side_by_side``); ``auto``, ``image`` for image explanations and ``text`` otherwise.
+``outlier_threshold``, ``side_by_side``); ``auto``, ``image`` for image explanations, the generation figure of
+``generation_figures`` (the step × word heatmap over each word's total) for generations, and ``text`` otherwise.
 Several explanations (and several targets of an image explanation) are stacked top to bottom into one PNG, each
 figure left-aligned on a white background as wide as the widest.
 """
@@ -28,14 +29,17 @@ from attrix.contracts.hookspecs import hookimpl
 from attrix.contracts.options import options_of
 from attrix.contracts.renderer import Renderer
 from attrix.drawing.colors import colormap, scale
-from attrix.drawing.figures import check_options, image_figure
+from attrix.drawing.figures import check_options, image_figure, literal
 from attrix.drawing.pictures import pixels_of_data_uri, rgb_pixels
 from attrix.errors import InputError
+from attrix.renderers.generation_figures import generation_figure
 from attrix.renderers.pieces import (
     heading,
+    is_generation,
     is_image,
     pieces,
     prediction,
+    steps,
     strongest,
     title,
 )
@@ -52,7 +56,8 @@ LEGEND_HEIGHT = 44
 
 
 class PngRenderer(Renderer):
-    """PNG figures: a text heatmap, the top words as bars, or image attributions; several explanations stacked."""
+    """PNG figures: a text heatmap, the top words as bars, image attributions, or a generation's step × word heatmap;
+    several explanations stacked."""
 
     name = "png"
     suffix = ".png"
@@ -82,7 +87,7 @@ class PngRenderer(Renderer):
             raise InputError("there is nothing to draw: give at least one explanation")
         kinds = [self.kind(number, explanation) for number, explanation in enumerate(explanations)]
         figures = [figure for kind, e in zip(kinds, explanations) for figure in self.figures(kind, e)]
-        if "text" in kinds:
+        if {"text", "generation"} & set(kinds):
             figures.append(legend_figure())
         return stacked_png(figures)
 
@@ -90,7 +95,7 @@ class PngRenderer(Renderer):
         """The figure ``explanation`` (the ``number``-th) gets; a clear error when it cannot get the one asked for."""
         image = is_image(explanation)
         if self.figure == "auto":
-            return "image" if image else "text"
+            return "image" if image else "generation" if is_generation(explanation) and steps(explanation) else "text"
         if image and self.figure != "image":
             raise InputError(
                 f"explanation {number} ({title(explanation)[:60]}) attributes pixels, which figure={self.figure!r} "
@@ -105,6 +110,8 @@ class PngRenderer(Renderer):
 
     def figures(self, kind: str, explanation: Explanation) -> list[Figure]:
         """The figures of one explanation: one, or one per target for an image."""
+        if kind == "generation":
+            return [generation_figure(explanation)]
         if kind == "text":
             return [text_figure(explanation, self.view)]
         if kind == "bars":
@@ -231,24 +238,19 @@ def bars_figure(explanation: Explanation, view: str, top_k: int) -> Figure:
     heights = [BAR_HEADER + BAR_ROW * max(len(top), 1) for top in chosen]
     figure = Figure(figsize=(WIDTH / DPI, sum(heights) + 0.4), dpi=DPI, layout="constrained")
     FigureCanvasAgg(figure)
-    figure.suptitle(_literal(f"{title(explanation)[:90]} · {prediction(explanation)}"), fontsize=FONT_SIZE, weight="bold")
+    figure.suptitle(literal(f"{title(explanation)[:90]} · {prediction(explanation)}"), fontsize=FONT_SIZE, weight="bold")
     for axes, target, top in zip(figure.subplots(len(chosen), 1, squeeze=False, height_ratios=heights)[:, 0], explanation.targets, chosen):
         bound = max((abs(piece.score) for piece in pieces(explanation, target, view)), default=0.0)
         rows = np.arange(len(top))
         axes.barh(rows, [piece.score for piece in top], color=[colormap()(scale(piece.score, bound)) for piece in top], edgecolor="#555555", linewidth=0.5)
-        axes.set_yticks(rows, [_literal(piece.text) for piece in top])
+        axes.set_yticks(rows, [literal(piece.text) for piece in top])
         axes.set_ylim(len(top) - 0.5, -0.5)
         axes.axvline(0, color="#333333", linewidth=0.8)
         if bound > 0:
             axes.set_xlim(-1.05 * bound, 1.05 * bound)
-        axes.set_title(_literal(f"toward {heading(explanation, target)}"), fontsize=FONT_SIZE - 1, loc="left")
+        axes.set_title(literal(f"toward {heading(explanation, target)}"), fontsize=FONT_SIZE - 1, loc="left")
         axes.set_xlabel("attribution")
     return figure
-
-
-def _literal(text: str) -> str:
-    """``text`` with its dollar signs escaped, so that matplotlib draws them rather than reading maths."""
-    return text.replace("$", r"\$")
 
 
 def legend_figure() -> Figure:

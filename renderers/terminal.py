@@ -1,9 +1,10 @@
 """``terminal``: explanations as text for a terminal (rich), words coloured by sign and magnitude, or plain.
 
 Per explanation: the input, the prediction, and per target the words that push hardest toward it with their
-scores, then every word on the diverging scale of the HTML. Colour is used when ``color="always"``, or with
-``"auto"`` when standard output is a terminal and ``NO_COLOR`` is not set; otherwise the text is plain and each
-word carries its score in brackets. ``write`` (to a file) is plain unless ``color="always"``.
+scores, then every word on the diverging scale of the HTML; for a generation, the prompt, the continuation, and per
+explained step its token with the words before it that push hardest toward it. Colour is used when
+``color="always"``, or with ``"auto"`` when standard output is a terminal and ``NO_COLOR`` is not set; otherwise
+the text is plain and each word carries its score in brackets. ``write`` (to a file) is plain unless ``color="always"``.
 
 Text from the data (the input, tokens, words, labels) is shown with its control characters escaped, ``\\x1b``
 for ESC, ``\\n`` for a newline, so that an input cannot move the cursor, recolour or retitle the terminal; only
@@ -27,17 +28,22 @@ from rich.padding import Padding
 from rich.style import Style
 from rich.text import Text
 
-from attrix.contracts.explanation import Explanation, TargetAttribution
+from attrix.contracts.explanation import Explanation, GeneratedToken, TargetAttribution
 from attrix.contracts.hookspecs import hookimpl
 from attrix.contracts.renderer import Renderer
 from attrix.drawing.colors import colormap, scale
 from attrix.renderers.pieces import (
     Piece,
     heading,
+    is_generation,
     is_image,
     pieces,
     prediction,
+    sources,
+    steps,
     title,
+    token_text,
+    unconverged,
 )
 
 DEFAULT_WIDTH = 100
@@ -89,6 +95,9 @@ class TerminalRenderer(Renderer):
 
     def print_explanation(self, console: Console, explanation: Explanation, color: bool) -> None:
         console.print(Text(shown(title(explanation)), style="bold"))
+        if is_generation(explanation):
+            self.print_generation(console, explanation, color)
+            return
         console.print(Text(f"  {shown(prediction(explanation))}"))
         for target in explanation.targets:
             console.print(Padding(self.target_line(explanation, target, color), (0, 0, 0, 2)))
@@ -100,12 +109,34 @@ class TerminalRenderer(Renderer):
         line = Text(f"toward {shown(heading(explanation, target))}: ")
         if is_image(explanation):
             line.append("pixel attributions (draw them with the png renderer)")
-        top = sorted(pieces(explanation, target, self.view), key=lambda piece: -piece.score)[: self.top_k]
+        self.append_top(line, pieces(explanation, target, self.view), color)
+        line.append(f"   (sum {target.total:+.3f}, delta {target.delta:+.1e})")
+        return line
+
+    def print_generation(self, console: Console, explanation: Explanation, color: bool) -> None:
+        """The continuation, then a line per explained step."""
+        given = " (given)" if explanation.generation.forced else ""
+        console.print(Text(f'  continuation{given}: "{shown(explanation.generation.text)}"'))
+        for number, (step, target) in enumerate(steps(explanation), 1):
+            console.print(Padding(self.step_line(explanation, number, step, target, color), (0, 0, 0, 2)))
+
+    def step_line(
+        self, explanation: Explanation, number: int, step: GeneratedToken, target: TargetAttribution, color: bool
+    ) -> Text:
+        """``step N "TOKEN" (p 0.812): word +0.123, ...   (sum ..., delta ...)``, marked when it has not converged."""
+        line = Text(f'step {number} "{shown(token_text(step))}" (p {step.probability:.3f}): ')
+        self.append_top(line, sources(explanation, step, target), color)
+        line.append(f"   (sum {target.total:+.3f}, delta {target.delta:+.1e})")
+        if unconverged(target):
+            line.append("  not converged", style=Style(color="red", bold=True) if color else "")
+        return line
+
+    def append_top(self, line: Text, scored: list[Piece], color: bool) -> None:
+        """The ``top_k`` pieces of largest score with their scores, coloured by sign when ``color``."""
+        top = sorted(scored, key=lambda piece: -piece.score)[: self.top_k]
         for number, piece in enumerate(top):
             line.append(", " if number else "")
             line.append(f"{shown(piece.text)} {piece.score:+.3f}", style=Style(color="green" if piece.score > 0 else "magenta") if color else "")
-        line.append(f"   (sum {target.total:+.3f}, delta {target.delta:+.1e})")
-        return line
 
 
 def uses_color(color: str) -> bool:

@@ -1,16 +1,16 @@
-"""Shared pytest fixtures, and the ``real_weights`` mark on every test that uses the real MiniLM weights."""
+"""Shared pytest fixtures, and the ``real_weights`` mark on every test that uses real model weights (MiniLM, SmolLM2)."""
 
 from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 
-
-REAL_WEIGHTS = {"default_model_dir_fixture", "emotion_head", "ner_head", "nli_head", "qa_head"}
-"""The fixtures that load the real MiniLM weights (and train a head on them)."""
+REAL_WEIGHTS = {"default_lm_dir_fixture", "default_model_dir_fixture", "emotion_head", "ner_head", "nli_head", "qa_head"}
+"""The fixtures that load real weights: MiniLM (and train a head on it), or SmolLM2 (converted from GGUF)."""
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -20,15 +20,31 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.real_weights)
 
 
+@contextmanager
+def _session_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Point ATTRIX_CACHE_DIR at a temporary folder while active, unless it is already set."""
+    with pytest.MonkeyPatch.context() as patch:
+        if not os.environ.get("ATTRIX_CACHE_DIR"):
+            patch.setenv("ATTRIX_CACHE_DIR", str(tmp_path_factory.mktemp("attrix-cache")))
+        yield
+
+
 @pytest.fixture(scope="session")
 def default_model_dir_fixture(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     """Build the default model once per session (in a temporary ATTRIX_CACHE_DIR if none is set)."""
     from attrix.api.default_model import default_model_dir
 
-    with pytest.MonkeyPatch.context() as patch:
-        if not os.environ.get("ATTRIX_CACHE_DIR"):
-            patch.setenv("ATTRIX_CACHE_DIR", str(tmp_path_factory.mktemp("attrix-cache")))
+    with _session_cache(tmp_path_factory):
         yield default_model_dir()
+
+
+@pytest.fixture(scope="session")
+def default_lm_dir_fixture(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """Convert the embedded language model once per session (in a temporary ATTRIX_CACHE_DIR if none is set)."""
+    from attrix.api.default_lm import default_lm_dir
+
+    with _session_cache(tmp_path_factory):
+        yield default_lm_dir()
 
 
 @pytest.fixture(scope="session")

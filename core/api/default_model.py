@@ -2,17 +2,12 @@
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
-import logging
-import os
-import shutil
-import time
-import uuid
-from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from attrix.api.model_cache import cache_root, cached_build, write_metadata
 
 if TYPE_CHECKING:
     import torch
@@ -20,18 +15,13 @@ if TYPE_CHECKING:
 
 __all__ = ["BUILD_VERSION", "DEFAULT_MODEL_NAME", "default_model_dir"]
 
-logger = logging.getLogger(__name__)
-
 DEFAULT_MODEL_NAME = "attrix/minilm-sentiment"
 BUILD_VERSION = "1"  # bump whenever the training recipe below changes
 
 LABELS: tuple[str, str] = ("NEGATIVE", "POSITIVE")
-CACHE_ENV_VAR = "ATTRIX_CACHE_DIR"
 
 _DATA_FILE = Path(__file__).resolve().parent / "data" / "sentiment.jsonl"
 _DIR_PREFIX = "minilm-sentiment-"
-_METADATA_FILE = "attrix_build.json"
-_STALE_TMP_SECONDS = 3600.0
 
 # Training recipe: frozen encoder; only the pooler + classifier head are trained, on the CLS
 # states of the encoder run with dropout, plus all-pad "anchor" inputs taught to be undecided.
@@ -46,57 +36,8 @@ _ENCODE_BATCH_SIZE = 64
 
 def default_model_dir(*, rebuild: bool = False) -> Path:
     """Return the cached default model directory, building it first if missing or if rebuild."""
-    target = _cache_root() / f"{_DIR_PREFIX}{_build_key()}"
-    if not rebuild and _is_complete(target):
-        return target
-    target.parent.mkdir(parents=True, exist_ok=True)
-    with _build_lock(target) as exclusive:
-        if not rebuild and _is_complete(target):  # another process built it while we waited
-            return target
-        _remove_leftovers(target, max_age=0.0 if exclusive else _STALE_TMP_SECONDS)
-        _build(target, replace=rebuild)
-    return target
-
-
-def _build(target: Path, *, replace: bool) -> None:
-    """Train into a temporary sibling of target, then publish it with an atomic rename."""
-    tmp = target.with_name(f".{target.name}.tmp-{os.getpid()}-{uuid.uuid4().hex[:8]}")
-    tmp.mkdir()
-    try:
-        logger.info("Building the default model %s once into %s ...", DEFAULT_MODEL_NAME, target)
-        start = time.perf_counter()
-        _train_into(tmp)
-        _publish(tmp, target, replace=replace)
-        elapsed = time.perf_counter() - start
-        logger.info("Built the default model %s in %.1f s", DEFAULT_MODEL_NAME, elapsed)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
-
-
-@contextlib.contextmanager
-def _build_lock(target: Path) -> Iterator[bool]:
-    """Hold an inter-process lock so concurrent callers build once; yield whether it is held."""
-    try:
-        import fcntl
-    except ImportError:  # Windows: no lock; the atomic rename alone keeps builds safe
-        yield False
-        return
-    with open(target.with_name(f".{target.name}.lock"), "a") as handle:
-        fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
-        try:
-            yield True
-        finally:
-            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
-
-
-def _cache_root() -> Path:
-    """Return the cache root: $ATTRIX_CACHE_DIR if set, else the platform user cache dir."""
-    env = os.environ.get(CACHE_ENV_VAR)
-    if env:
-        return Path(env).expanduser()
-    import platformdirs
-
-    return Path(platformdirs.user_cache_dir("attrix"))
+    target = cache_root() / f"{_DIR_PREFIX}{_build_key()}"
+    return cached_build(target, _train_into, label=f"the default model {DEFAULT_MODEL_NAME}", rebuild=rebuild)
 
 
 def _build_key() -> str:
@@ -104,36 +45,6 @@ def _build_key() -> str:
     digest = hashlib.sha256(f"attrix-default-model-v{BUILD_VERSION}\n".encode())
     digest.update(_DATA_FILE.read_bytes())
     return digest.hexdigest()[:12]
-
-
-def _is_complete(path: Path) -> bool:
-    """Return whether path holds a finished build."""
-    return (path / _METADATA_FILE).is_file() and (path / "config.json").is_file()
-
-
-def _publish(tmp: Path, target: Path, *, replace: bool) -> None:
-    """Atomically move a finished build from tmp to target (first finished build wins)."""
-    if replace or (target.exists() and not _is_complete(target)):
-        old = target.with_name(f".{target.name}.old-{uuid.uuid4().hex[:8]}")
-        with contextlib.suppress(FileNotFoundError):
-            os.rename(target, old)
-        shutil.rmtree(old, ignore_errors=True)
-    try:
-        os.rename(tmp, target)
-    except OSError:
-        # Another process published a build concurrently; keep theirs, drop ours.
-        if not _is_complete(target):
-            raise
-
-
-def _remove_leftovers(target: Path, *, max_age: float) -> None:
-    """Delete temporary directories of killed builds older than max_age seconds."""
-    now = time.time()
-    for pattern in (f".{target.name}.tmp-*", f".{target.name}.old-*"):
-        for path in target.parent.glob(pattern):
-            with contextlib.suppress(OSError):
-                if now - path.stat().st_mtime >= max_age:
-                    shutil.rmtree(path, ignore_errors=True)
 
 
 def _load_rows(path: Path) -> list[tuple[str, int]]:
@@ -178,7 +89,7 @@ def _train_into(out_dir: Path) -> None:
         "base_model": "sentence-transformers/all-MiniLM-L6-v2",
         "training_examples": len(rows),
     }
-    (out_dir / _METADATA_FILE).write_text(json.dumps(metadata, indent=2) + "\n", encoding="utf-8")
+    write_metadata(out_dir, metadata)
 
 
 def _training_batch(

@@ -13,7 +13,8 @@ import numpy as np
 
 from attrix.errors import InputError, UnknownNameError
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+"""Version 2 added the optional ``generation`` object (generation tasks); a version-1 document reads unchanged."""
 
 NotebookView = Callable[[Sequence["Explanation"]], str]
 _notebook_view: NotebookView | None = None
@@ -73,6 +74,45 @@ class TargetAttribution:
 
 
 @dataclass
+class GeneratedToken:
+    """One generated (or forced) token of a continuation: an explained step."""
+
+    token: str
+    """The token as the tokenizer writes it (``Ġ``, ``▁`` marks included)."""
+    text: str
+    """What the token adds to the continuation's text."""
+    id: int
+    position: int
+    """Its index in ``Explanation.tokens``."""
+    probability: float
+    """The model's probability of this token at its step, given everything before it."""
+    contrast: str | None = None
+    """The contrast token this step is explained against, if any."""
+    contrast_probability: float | None = None
+    """The model's probability of ``contrast`` at this step (same prefix)."""
+
+
+@dataclass
+class Generation:
+    """What a generation task explained: a continuation of a prompt, token by token.
+
+    ``Explanation.tokens`` are the prompt's (or source's) tokens followed by the continuation's (after the decoder's
+    start token, for encoder–decoders); each target explains one step of ``steps`` (its ``position``), so the targets'
+    ``token_scores`` are the step × token attribution matrix.
+    """
+
+    text: str
+    """The continuation, as text."""
+    prompt_length: int
+    """How many of ``Explanation.tokens`` belong to the prompt (source): ``tokens[:prompt_length]``."""
+    steps: list[GeneratedToken]
+    forced: bool = False
+    """Whether the continuation was given (``target_text``) rather than generated."""
+    kept: list[int] = field(default_factory=list)
+    """Token indices that are not features and keep their value in the baseline: special and chat-template tokens."""
+
+
+@dataclass
 class Explanation:
     """Attributions of one input toward one or more targets, with the prediction and how they were made.
 
@@ -101,6 +141,8 @@ class Explanation:
     ``values`` per target (in the order of ``targets``), the same for a seeded random ranking (``random``), the
     ``curves`` when the metric draws some, the ``features`` removed, the ``removal`` and the metric's ``settings``;
     JSON-ready. Left out of ``to_dict`` when empty."""
+    generation: Generation | None = None
+    """The explained continuation, for generation tasks (schema version 2); left out of ``to_dict`` when None."""
 
     def target(self, label: str | int | None = None) -> TargetAttribution:
         """The attributions toward ``label`` (a name or output index); the first target by default."""
@@ -138,8 +180,9 @@ class Explanation:
         """A JSON-ready dict, tagged with the schema version; a non-finite number (NaN, ±infinity) becomes None
         (``null`` in JSON), so that the dict is standard JSON."""
         data = asdict(self)
-        if not data["metrics"]:
-            del data["metrics"]
+        for key in ("metrics", "generation"):
+            if not data[key]:
+                del data[key]
         return finite({"schema_version": SCHEMA_VERSION, **data})
 
     @classmethod
@@ -203,6 +246,8 @@ _FIELDS = {
     "Explanation": ("inputs", "tokens", "words", "targets", "predicted_label", "probabilities"),
     "Word": ("text", "start", "end", "tokens"),
     "TargetAttribution": ("label", "index", "token_scores", "word_scores", "score", "baseline_score", "delta"),
+    "Generation": ("text", "prompt_length", "steps"),
+    "GeneratedToken": ("token", "text", "id", "position", "probability"),
 }
 """The keys an object must have: the fields without defaults."""
 
@@ -219,7 +264,36 @@ def _explanation(data: dict[str, Any]) -> Explanation:
     fields["probabilities"] = {label: _number(p, f"probabilities[{label!r}]") for label, p in fields["probabilities"].items()}
     fields["words"] = [_word(word, f"words[{n}]") for n, word in enumerate(_list(fields["words"], "words"))]
     fields["targets"] = [_target(target, f"targets[{n}]") for n, target in enumerate(_list(fields["targets"], "targets"))]
+    if fields.get("generation") is not None:
+        fields["generation"] = _generation(fields["generation"], "generation")
     return Explanation(**fields)
+
+
+def _generation(data: Any, where: str) -> Generation:
+    fields = _fields(Generation, data, where)
+    _string(fields["text"], f"{where}.text")
+    _integer(fields["prompt_length"], f"{where}.prompt_length")
+    if "forced" in fields and not isinstance(fields["forced"], bool):
+        raise _wrong(fields["forced"], f"{where}.forced", "true or false")
+    if "kept" in fields:
+        fields["kept"] = [_integer(t, f"{where}.kept[{n}]") for n, t in enumerate(_list(fields["kept"], f"{where}.kept"))]
+    steps = _list(fields["steps"], f"{where}.steps")
+    fields["steps"] = [_generated_token(step, f"{where}.steps[{n}]") for n, step in enumerate(steps)]
+    return Generation(**fields)
+
+
+def _generated_token(data: Any, where: str) -> GeneratedToken:
+    fields = _fields(GeneratedToken, data, where)
+    for key in ("token", "text"):
+        _string(fields[key], f"{where}.{key}")
+    for key in ("id", "position"):
+        _integer(fields[key], f"{where}.{key}")
+    fields["probability"] = _number(fields["probability"], f"{where}.probability")
+    if fields.get("contrast") is not None:
+        _string(fields["contrast"], f"{where}.contrast")
+    if fields.get("contrast_probability") is not None:
+        fields["contrast_probability"] = _number(fields["contrast_probability"], f"{where}.contrast_probability")
+    return GeneratedToken(**fields)
 
 
 def _word(data: Any, where: str) -> Word:

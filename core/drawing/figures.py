@@ -198,6 +198,11 @@ def image_figure(
     return figure
 
 
+def literal(text: str) -> str:
+    """``text`` with its dollar signs escaped, so that matplotlib draws them rather than reading maths."""
+    return text.replace("$", r"\$")
+
+
 def png_bytes(figure: Figure) -> bytes:
     """``figure`` as PNG bytes."""
     buffer = BytesIO()

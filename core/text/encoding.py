@@ -56,8 +56,9 @@ def embeddings_module(model: PreTrainedModel) -> nn.Module:
     raise InputError(f"{type(model).__name__} has no module owning its word embeddings")
 
 
-class EncoderTokens(nn.Module):
-    """An encoder–decoder model's encoder token embedding as a module of its own, so that hooks on it miss the decoder."""
+class TokenEmbedding(nn.Module):
+    """A model's token embedding as a module of its own, so that hooks on it see only the calls made through it (an
+    encoder–decoder's encoder, while the decoder keeps the shared embedding; or both sides embedded in one call)."""
 
     def __init__(self, embedding: nn.Module) -> None:
         super().__init__()
@@ -68,7 +69,7 @@ class EncoderTokens(nn.Module):
 
 
 @contextmanager
-def encoding_through(model: PreTrainedModel, layer: EncoderTokens) -> Iterator[None]:
+def encoding_through(model: PreTrainedModel, layer: TokenEmbedding) -> Iterator[None]:
     """The encoder embeds its tokens through ``layer`` while the block runs (the decoder keeps its own embedding)."""
     encoder = model.get_encoder()
     original = encoder.get_input_embeddings()

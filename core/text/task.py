@@ -26,7 +26,7 @@ from attrix.contracts.task import Task
 from attrix.errors import InputError, UnknownNameError
 from attrix.integration.points import captured_output
 from attrix.text.encoding import (
-    EncoderTokens,
+    TokenEmbedding,
     aggregate,
     check_fast_tokenizer,
     check_text,
@@ -43,63 +43,22 @@ from attrix.text.windows import Window, Windowed, encode_windows, merged_attribu
 BASELINE_TOKENS = ("pad", "unk", "mask")
 
 
-class TextTask(Task):
-    """A task over text: options ``embedding`` (the layer ``layer_ig`` attributes at), ``baseline``,
-    ``word_aggregation``, and what to do with a text longer than the model accepts: ``long_inputs="truncate"``
-    (explain its beginning, with a warning) or ``"windows"`` (explain all of it in windows of the model's length
-    overlapping by ``stride`` tokens, a quarter of a window by default; attrix.text.windows)."""
+class TokenizedTask(Task):
+    """A task over tokenized text: a fast tokenizer, the token embedding attributed at, the ``baseline`` token that
+    replaces every token the baseline does not keep, and ``word_aggregation`` (how token scores make a word's)."""
 
     def __init__(
         self,
         model: PreTrainedModel,
         processor: PreTrainedTokenizerBase,
         *,
-        embedding: Literal["word", "position", "embeddings"] = "word",
         baseline: str | int = "pad",
         word_aggregation: Literal["sum", "mean"] = "sum",
-        long_inputs: Literal["truncate", "windows"] = "truncate",
-        stride: Annotated[int, Ge(0)] | None = None,
     ) -> None:
         super().__init__(model, processor)
-        self.long_inputs, self.stride = long_inputs, stride
         self.tokenizer = check_fast_tokenizer(processor)
-        self.embedding, self.baseline, self.word_aggregation = embedding, baseline, word_aggregation
-        self.layer = self._layer(embedding)
+        self.baseline, self.word_aggregation = baseline, word_aggregation
         self.baseline_id = self._baseline_id(baseline)
-        self.limit = token_limit(model, processor)
-
-    @classmethod
-    def validate_options(cls, options: Mapping[str, Any]) -> None:
-        """``stride`` only with ``long_inputs="windows"``, which it shapes."""
-        if options.get("stride") is not None and options.get("long_inputs", "truncate") != "windows":
-            raise OptionError("stride", "given only with long_inputs='windows' (it sets how much windows overlap)")
-
-    def settings(self) -> dict[str, Any]:
-        """The options in force; ``stride`` only with windows, which it shapes."""
-        settings = super().settings()
-        if self.long_inputs != "windows":
-            del settings["stride"]
-        return settings
-
-    def _layer(self, embedding: str) -> torch.nn.Module:
-        """The layer ``embedding`` names (one of the values its hint lists, which ``create`` checked)."""
-        if self.model.config.is_encoder_decoder:
-            if embedding != "word":
-                raise InputError(
-                    f"{type(self.model).__name__} is an encoder–decoder model: it is explained at its encoder's "
-                    f"token embeddings, embedding='word'"
-                )
-            return EncoderTokens(self.model.get_encoder().get_input_embeddings())
-        if embedding == "word":
-            return self.model.get_input_embeddings()
-        if embedding == "embeddings":
-            return embeddings_module(self.model)
-        layer = position_embeddings(self.model)
-        if layer is None:
-            raise InputError(
-                f"{type(self.model).__name__} has no absolute position embeddings; use embedding='word' or embedding='embeddings'"
-            )
-        return layer
 
     def _baseline_id(self, baseline: str | int) -> int:
         if isinstance(baseline, int) and not isinstance(baseline, bool):
@@ -115,19 +74,137 @@ class TextTask(Task):
             )
         return token_id
 
+    @abstractmethod
+    def scores(self, **inputs: torch.Tensor) -> torch.Tensor:
+        """The model's scores for ``inputs``, ``[batch, n_outputs]``: what targets index into."""
+
+    def forward(self, **inputs: torch.Tensor) -> torch.Tensor:
+        """The scores as backends call them (a task that routes its embeddings specially says how)."""
+        return self.scores(**inputs)
+
+    def problem(
+        self,
+        inputs: Inputs,
+        baselines: Inputs,
+        targets: torch.Tensor,
+        prediction: Prediction | None = None,
+        features: Inputs | None = None,
+    ) -> Problem:
+        """The problem of explaining ``targets`` (``[batch, n_targets]`` indices into ``scores``); ``prediction``
+        is ``predict``'s result for these inputs, if the task has it; ``features`` their ``features()``."""
+        return Problem(
+            inputs=inputs,
+            baselines=baselines,
+            forward=self.forward,
+            targets=targets.to(self.model.device),
+            layer=self.layer,
+            embedding=InputEmbedding("input_ids", "inputs_embeds", self.model.get_input_embeddings()),
+            prediction=prediction,
+            features=features or {},
+        )
+
+    @property
+    def layer(self) -> torch.nn.Module:
+        """The layer ``layer_ig`` attributes at: the model's token embedding."""
+        return self.model.get_input_embeddings()
+
+    def target_attributions(
+        self,
+        attributions: Attributions,
+        problem: Problem,
+        row: int,
+        positions: list[int],
+        words: list[Word],
+        labels: Sequence[str],
+    ) -> list[TargetAttribution]:
+        """Row ``row``'s attributions toward each of its targets, per token and per word; ``labels`` names them."""
+        token_scores = attributions.values[row].flatten(2).sum(-1)
+        explained = []
+        for column, (index, label) in enumerate(zip(problem.targets[row].tolist(), labels)):
+            scores = token_scores[column, positions]
+            explained.append(
+                TargetAttribution(
+                    label=label,
+                    index=index,
+                    token_scores=scores.tolist(),
+                    word_scores=aggregate(scores, words, self.word_aggregation),
+                    score=float(attributions.scores[row, column]),
+                    baseline_score=float(attributions.baseline_scores[row, column]),
+                    delta=float(attributions.delta[row, column]),
+                )
+            )
+        return explained
+
+
+class TextTask(TokenizedTask):
+    """A task over text: options ``embedding`` (the layer ``layer_ig`` attributes at), ``baseline``,
+    ``word_aggregation``, and what to do with a text longer than the model accepts: ``long_inputs="truncate"``
+    (explain its beginning, with a warning) or ``"windows"`` (explain all of it in windows of the model's length
+    overlapping by ``stride`` tokens, a quarter of a window by default; attrix.text.windows)."""
+
+    def __init__(
+        self,
+        model: PreTrainedModel,
+        processor: PreTrainedTokenizerBase,
+        *,
+        embedding: Literal["word", "position", "embeddings"] = "word",
+        long_inputs: Literal["truncate", "windows"] = "truncate",
+        stride: Annotated[int, Ge(0)] | None = None,
+        **options: Any,
+    ) -> None:
+        super().__init__(model, processor, **options)
+        self.long_inputs, self.stride = long_inputs, stride
+        self.embedding = embedding
+        self._layer = self._embedding_layer(embedding)
+        self.limit = token_limit(model, processor)
+
+    @classmethod
+    def validate_options(cls, options: Mapping[str, Any]) -> None:
+        """``stride`` only with ``long_inputs="windows"``, which it shapes."""
+        if options.get("stride") is not None and options.get("long_inputs", "truncate") != "windows":
+            raise OptionError("stride", "given only with long_inputs='windows' (it sets how much windows overlap)")
+
+    def settings(self) -> dict[str, Any]:
+        """The options in force; ``stride`` only with windows, which it shapes."""
+        settings = super().settings()
+        if self.long_inputs != "windows":
+            del settings["stride"]
+        return settings
+
+    @property
+    def layer(self) -> torch.nn.Module:
+        """The layer ``layer_ig`` attributes at, as ``embedding`` names it."""
+        return self._layer
+
+    def _embedding_layer(self, embedding: str) -> torch.nn.Module:
+        """The layer ``embedding`` names (one of the values its hint lists, which ``create`` checked)."""
+        if self.model.config.is_encoder_decoder:
+            if embedding != "word":
+                raise InputError(
+                    f"{type(self.model).__name__} is an encoder–decoder model: it is explained at its encoder's "
+                    f"token embeddings, embedding='word'"
+                )
+            return TokenEmbedding(self.model.get_encoder().get_input_embeddings())
+        if embedding == "word":
+            return self.model.get_input_embeddings()
+        if embedding == "embeddings":
+            return embeddings_module(self.model)
+        layer = position_embeddings(self.model)
+        if layer is None:
+            raise InputError(
+                f"{type(self.model).__name__} has no absolute position embeddings; use embedding='word' or embedding='embeddings'"
+            )
+        return layer
+
     def check(self, item: Any) -> Any:
         return check_text(item)
 
     def length(self, item: Any) -> int:
         return len(item)
 
-    @abstractmethod
-    def scores(self, **inputs: torch.Tensor) -> torch.Tensor:
-        """The model's scores for ``inputs``, ``[batch, n_outputs]``: what targets index into."""
-
     def forward(self, **inputs: torch.Tensor) -> torch.Tensor:
         """``scores`` with the encoder of an encoder–decoder model embedding its tokens through ``self.layer``."""
-        if not isinstance(self.layer, EncoderTokens):
+        if not isinstance(self.layer, TokenEmbedding):
             return self.scores(**inputs)
         with encoding_through(self.model, self.layer):
             return self.scores(**inputs)
@@ -182,27 +259,6 @@ class TextTask(Task):
         finally:
             handle.remove()
 
-    def problem(
-        self,
-        inputs: Inputs,
-        baselines: Inputs,
-        targets: torch.Tensor,
-        prediction: Prediction | None = None,
-        features: Inputs | None = None,
-    ) -> Problem:
-        """The problem of explaining ``targets`` (``[batch, n_targets]`` indices into ``scores``); ``prediction``
-        is ``predict``'s result for these inputs, if the task has it; ``features`` their ``features()``."""
-        return Problem(
-            inputs=inputs,
-            baselines=baselines,
-            forward=self.forward,
-            targets=targets.to(self.model.device),
-            layer=self.layer,
-            embedding=InputEmbedding("input_ids", "inputs_embeds", self.model.get_input_embeddings()),
-            prediction=prediction,
-            features=features or {},
-        )
-
     def read_back(
         self, problem: Problem, attributions: Attributions, encoding: BatchEncoding | Windowed
     ) -> tuple[BatchEncoding, Problem, Attributions, list[dict[str, Any]]]:
@@ -235,30 +291,3 @@ class TextTask(Task):
         positions = encoding["attention_mask"][row].nonzero().flatten().tolist()
         tokens = self.tokenizer.convert_ids_to_tokens(encoding["input_ids"][row, positions].tolist())
         return positions, tokens, words_of(encoding, row, positions, texts)
-
-    def target_attributions(
-        self,
-        attributions: Attributions,
-        problem: Problem,
-        row: int,
-        positions: list[int],
-        words: list[Word],
-        labels: Sequence[str],
-    ) -> list[TargetAttribution]:
-        """Row ``row``'s attributions toward each of its targets, per token and per word; ``labels`` names them."""
-        token_scores = attributions.values[row].flatten(2).sum(-1)
-        explained = []
-        for column, (index, label) in enumerate(zip(problem.targets[row].tolist(), labels)):
-            scores = token_scores[column, positions]
-            explained.append(
-                TargetAttribution(
-                    label=label,
-                    index=index,
-                    token_scores=scores.tolist(),
-                    word_scores=aggregate(scores, words, self.word_aggregation),
-                    score=float(attributions.scores[row, column]),
-                    baseline_score=float(attributions.baseline_scores[row, column]),
-                    delta=float(attributions.delta[row, column]),
-                )
-            )
-        return explained

@@ -12,6 +12,7 @@ import torch
 from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
 import attrix.api.default_model as default_model
+import attrix.api.model_cache as model_cache
 from attrix.api.default_model import DEFAULT_MODEL_NAME, default_model_dir
 from attrix.api.loading import quiet_transformers
 
@@ -50,7 +51,7 @@ def _fake_train(calls: list[Path], *, fail: bool = False):
         (out_dir / "config.json").write_text("{}", encoding="utf-8")
         if fail:
             raise RuntimeError("build killed")
-        (out_dir / default_model._METADATA_FILE).write_text("{}", encoding="utf-8")
+        (out_dir / model_cache.METADATA_FILE).write_text("{}", encoding="utf-8")
 
     return train
 
@@ -126,7 +127,7 @@ def test_attributions_point_at_sentiment_words(default_model_dir_fixture: Path) 
 def test_fixture_built_in_the_configured_cache_dir(default_model_dir_fixture: Path) -> None:
     """The session build lives under ATTRIX_CACHE_DIR, with build metadata."""
     assert default_model_dir_fixture.parent == Path(os.environ["ATTRIX_CACHE_DIR"]).expanduser()
-    metadata = json.loads((default_model_dir_fixture / default_model._METADATA_FILE).read_text())
+    metadata = json.loads((default_model_dir_fixture / model_cache.METADATA_FILE).read_text())
     assert metadata["name"] == DEFAULT_MODEL_NAME
 
 
@@ -191,7 +192,7 @@ def test_default_cache_root_is_the_user_cache_dir(monkeypatch: pytest.MonkeyPatc
     import platformdirs
 
     monkeypatch.delenv("ATTRIX_CACHE_DIR", raising=False)
-    assert default_model._cache_root() == Path(platformdirs.user_cache_dir("attrix"))
+    assert model_cache.cache_root() == Path(platformdirs.user_cache_dir("attrix"))
 
 
 def test_loading_noise_is_silenced(capfd: pytest.CaptureFixture[str]) -> None:

@@ -7,6 +7,7 @@ import json
 import pytest
 
 import attrix
+from attrix.contracts.explanation import SCHEMA_VERSION
 from attrix.renderers.json import JsonRenderer, read_json
 from helpers.tiny_models import build
 
@@ -44,7 +45,7 @@ def test_reading_helpers_follow_the_scores(explanations):
 def test_json_round_trip_is_lossless(explanations):
     for explanation in explanations:
         text = explanation.to_json()
-        assert json.loads(text)["schema_version"] == 1
+        assert json.loads(text)["schema_version"] == SCHEMA_VERSION
         assert attrix.Explanation.from_json(text) == explanation
         assert attrix.Explanation.from_dict(json.loads(json.dumps(explanation.to_dict()))) == explanation
 
@@ -52,7 +53,7 @@ def test_json_round_trip_is_lossless(explanations):
 def test_json_renderer_writes_a_document_that_reads_back(tmp_path, explanations):
     path = JsonRenderer().write(explanations, tmp_path / "new" / "dir" / "out.json")
     document = json.loads(path.read_text())
-    assert document["schema_version"] == 1 and len(document["explanations"]) == 2
+    assert document["schema_version"] == SCHEMA_VERSION and len(document["explanations"]) == 2
     assert read_json(path.read_text()) == explanations
 
 

@@ -56,7 +56,7 @@ def test_lines_appended_one_by_one_are_the_renderer_s_output(tmp_path, explanati
     ("[1, 2]", "line 2 is not an explanation: expected an object, got list"),
     ('{"task": "sequence"}', "line 2 has no schema_version"),
     (json.dumps({"schema_version": SCHEMA_VERSION + 1}), f"line 2 has schema_version {SCHEMA_VERSION + 1}, newer than .* upgrade attrix"),
-    (json.dumps({"schema_version": SCHEMA_VERSION, "task": "sequence"}), "line 2 is not an explanation of schema_version 1"),
+    (json.dumps({"schema_version": SCHEMA_VERSION, "task": "sequence"}), f"line 2 is not an explanation of schema_version {SCHEMA_VERSION}"),
 ])
 def test_a_bad_line_is_named_with_what_is_wrong(line, message):
     good = jsonl_line(text_explanation())
