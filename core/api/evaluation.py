@@ -112,7 +112,7 @@ class Job:
     item: Any
     target: Target
     explanation: Explanation | None = None
-    key: tuple[str, ...] | None = None
+    key: tuple[Any, ...] | None = None
     """What items that may share a batch have in common: the targets of the explanation given."""
 
 
@@ -125,8 +125,9 @@ def _job(explainer: Explainer, item: Any, target: Target) -> Job:
             f"the explanation was made by task {item.task!r} and backend {item.method!r}, not by this explainer's "
             f"{explainer.task.name!r} and {explainer.backend.name!r}: evaluate it with the explainer that made it"
         )
-    labels = list(dict.fromkeys(one.label for one in item.targets))
-    return Job(explainer.task.check(explainer.task.input_item(item.inputs)), labels, item, tuple(labels))
+    target = explainer.task.explained_target(item)
+    key = tuple(target) if isinstance(target, list) else (target,)
+    return Job(explainer.task.check(explainer.task.input_item(item.inputs)), target, item, key)
 
 
 def _evaluate_batch(

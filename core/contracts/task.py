@@ -74,6 +74,10 @@ class Task(CheckedOptions, ABC):
         """The targets a UI can offer for input ``values`` (by name) to a model with ``labels``: those labels."""
         return tuple(labels)
 
+    def explained_target(self, explanation: Explanation) -> Target:
+        """The ``target`` that explains ``explanation``'s input toward its targets again: their labels, by default."""
+        return list(dict.fromkeys(one.label for one in explanation.targets))
+
     def settings(self) -> dict[str, Any]:
         """The task options in force, recorded in every explanation."""
         return {name: getattr(self, name) for name in options_of(type(self))}

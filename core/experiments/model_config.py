@@ -10,7 +10,7 @@ from transformers import AutoConfig, PretrainedConfig
 
 from attrix.api.default_model import LABELS
 from attrix.errors import AttrixError
-from attrix.experiments.schema import DEFAULT_MODEL, ModelSpec
+from attrix.experiments.schema import DEFAULT_LM, DEFAULT_MODEL, ModelSpec
 
 
 class ModelConfigError(AttrixError, OSError):
@@ -33,6 +33,10 @@ def offline_config(model: ModelSpec) -> PretrainedConfig | None:
     """The config of a local model directory or a cached Hub model; ``None`` for a Hub id that is not cached."""
     if model.path == DEFAULT_MODEL:
         return default_model_config()
+    if model.path == DEFAULT_LM:
+        from attrix.api.default_lm import default_lm_dir
+
+        return AutoConfig.from_pretrained(default_lm_dir())
     if os.path.isdir(model.path):
         try:
             return AutoConfig.from_pretrained(model.path)
@@ -43,7 +47,7 @@ def offline_config(model: ModelSpec) -> PretrainedConfig | None:
     except HFValidationError:
         raise ModelConfigError(
             f"no model directory at {model.path!r}; give a directory with config.json, a Hub id (owner/name) "
-            f"or {DEFAULT_MODEL!r} for the embedded model"
+            f"{DEFAULT_MODEL!r} for the embedded sentiment model or {DEFAULT_LM!r} for the embedded language model"
         ) from None
     try:
         return AutoConfig.from_pretrained(model.path, revision=model.revision, local_files_only=True)

@@ -9,6 +9,8 @@ from annotated_types import Ge
 
 DEFAULT_MODEL = "default"
 """``model.path`` that names the embedded default sentiment model."""
+DEFAULT_LM = "default-lm"
+"""``model.path`` that names the embedded language model (SmolLM2-135M-Instruct)."""
 FORMATS = {".jsonl": "jsonl", ".ndjson": "jsonl", ".csv": "csv", ".parquet": "parquet", ".pq": "parquet"}
 """The data file suffixes ``inputs.path`` may end in, and the ``inputs.format`` each means."""
 

@@ -10,11 +10,16 @@ import torch
 from attrix.api.explainer import Explainer
 from attrix.api.loading import architecture_of, choose_task, load_config
 from attrix.contracts.targets import Target
-from attrix.experiments.schema import DEFAULT_MODEL, Experiment, ModelSpec
+from attrix.experiments.schema import DEFAULT_LM, DEFAULT_MODEL, Experiment, ModelSpec
 
 
 def model_location(model: ModelSpec) -> str:
-    """The model's directory or Hub id; ``default`` is the embedded sentiment model's directory (built on first use)."""
+    """The model's directory or Hub id; ``default`` is the embedded sentiment model's directory, ``default-lm`` the
+    embedded language model's (each built on first use)."""
+    if model.path == DEFAULT_LM:
+        from attrix.api.default_lm import default_lm_dir
+
+        return str(default_lm_dir())
     if model.path != DEFAULT_MODEL:
         return model.path
     from attrix.api.default_model import default_model_dir

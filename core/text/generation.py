@@ -46,7 +46,7 @@ CONTRAST_TEXT = InputField(
 )
 SEQUENCE = "sequence"
 """The target naming the whole continuation: the sum of its steps' scores."""
-BASELINE_ORDER = ("pad", "unk", "eos")
+BASELINE_ORDER = ("unk", "pad", "eos")
 
 
 @dataclass
@@ -98,7 +98,7 @@ class GenerationTask(TokenizedTask):
     (strings that end the generation) shape the continuation when an input gives no ``target_text``; ``score``
     is what each step explains (``"logprob"``, ``"prob"``, ``"logit"``); ``continuation_features=False`` keeps the
     earlier continuation tokens fixed in the baseline (as captum's ``LLMAttribution`` does) instead of attributing to
-    them too; ``baseline`` is the token that replaces features (the first of pad, unk, eos the tokenizer has, by
+    them too; ``baseline`` is the token that replaces features (the first of unk, pad, eos the tokenizer has, by
     default). Targets: every step (``None`` or ``"all"``), step numbers (negative from the end), or ``"sequence"``.
     """
 
@@ -338,6 +338,12 @@ class GenerationTask(TokenizedTask):
     def model_inputs(inputs: Inputs) -> Inputs:
         """``inputs`` without the keys that say what is scored."""
         return {key: value for key, value in inputs.items() if not key.startswith(("score_", "contrast_"))}
+
+    def explained_target(self, explanation: Explanation) -> Target:
+        """The steps ``explanation`` explains, by number, or ``"sequence"``."""
+        if any(one.position is None for one in explanation.targets):
+            return SEQUENCE
+        return [one.index for one in explanation.targets]
 
     def chosen_steps(self, target: Target, steps: int) -> list[int]:
         """The steps ``target`` names for a continuation of ``steps`` steps; -1 for the whole continuation."""

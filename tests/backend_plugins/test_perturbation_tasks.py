@@ -70,7 +70,7 @@ def leave_one_out(problem, ids):
     return torch.stack(drops, -1)
 
 
-TASKS = ("sequence", "pairwise", "multilabel", "zero_shot", "qa", "token", "image")
+TASKS = ("sequence", "pairwise", "multilabel", "zero_shot", "qa", "token", "image", "generation")
 
 
 @pytest.mark.parametrize("task", TASKS)

@@ -32,14 +32,14 @@ from attrix.experiments.schema import (
     InputsSpec,
     ModelSpec,
 )
-from helpers import tiny_models, tiny_nli, tiny_vision
+from helpers import tiny_lms, tiny_models, tiny_nli, tiny_vision
 from helpers.plugins import plugged
 
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "configs.md"
 CONFIGS = importlib.resources.files("attrix.configs")
 SHIPPED = sorted(entry.name for entry in CONFIGS.iterdir() if entry.name.endswith(".yaml"))
 NEEDS_RAY = pytest.mark.skipif(importlib.util.find_spec("ray") is None, reason="engine: ray needs ray installed")
-BUILTIN_TASKS = ("sequence", "pairwise", "multilabel", "zero_shot", "qa", "token", "image")
+BUILTIN_TASKS = ("sequence", "pairwise", "multilabel", "zero_shot", "qa", "token", "image", "generation")
 
 
 def write(tmp_path: Path, text: str, name: str = "c.yaml") -> Path:
@@ -202,7 +202,7 @@ def edited(old: str, new: str) -> str:
     (edited("inputs: [good, bad]", "inputs:\n  path: rows.txt"), "inputs.path", 8, ["'rows.txt' has no known format; allowed: a file ending in .jsonl", ".csv", ".parquet", "or inputs.format set"]),
     (edited("inputs: [good, bad]", "inputs: {path: rows.jsonl, format: xml}"), "inputs.format", 7, ["'xml' is not allowed; allowed: jsonl, csv, parquet or null"]),
     (edited("inputs: [good, bad]", "inputs: {path: rows.jsonl, fields: {text: review}, limit: -1}"), "inputs.limit", 7, ["-1 is not allowed; allowed: an integer >= 0"]),
-    (edited("model: default", "model: ./no/such/model"), "model.path", 1, ["no model directory at './no/such/model'", "'default' for the embedded model"]),
+    (edited("model: default", "model: ./no/such/model"), "model.path", 1, ["no model directory at './no/such/model'", "'default' for the embedded sentiment model or 'default-lm' for the embedded language model"]),
     (edited("model: default", "model: someone/not-cached-model").replace("task: sequence", "task: auto"), "task.name", 2, ["'auto' needs the model's config.json, and 'someone/not-cached-model' is neither a local directory nor in the Hub cache", "allowed: a task name: image, multilabel"]),
     (edited("task: sequence", "task: qa"), "task.name", 2, ["task 'qa' explains models with a head ending in ForQuestionAnswering, but the model is BertForSequenceClassification"]),
 ])
@@ -496,6 +496,7 @@ def tiny_model_dirs(tmp_path_factory) -> dict[str, Path]:
         "qa": tiny_models.save("bert", root / "qa", head="qa", seed=5),
         "token": tiny_models.save("bert", root / "token", head="token", seed=6, id2label=dict(enumerate(["O", "B-PER", "I-PER", "B-LOC", "I-LOC"]))),
         "image": tiny_vision.save("vit", root / "image", seed=7),
+        "generation": tiny_lms.save_lm("llama", root / "generation", seed=8),
     }
 
 
@@ -517,7 +518,7 @@ def test_a_shipped_config_is_valid_offline_saying_what_it_leaves_to_the_run(name
         warnings.simplefilter("always")
         experiment = shipped(name)
     notes = [str(warning.message) for warning in caught if warning.category is ConfigWarning]
-    if experiment.model.path == "default":
+    if experiment.model.path in ("default", "default-lm"):
         assert notes == []
     else:  # a Hub model, not downloaded here: only its head is left unchecked
         assert notes == [f"{experiment.model.path!r} is not in the Hub cache: whether its head fits task {experiment.task.name!r} is checked when it runs"]
@@ -531,7 +532,7 @@ def test_a_shipped_config_explains_its_first_input_with_a_tiny_model_of_its_head
     model_dir = tiny_model_dirs[first.task.name]
     with warnings.catch_warnings():
         warnings.simplefilter("error", ConfigWarning)  # with a local model, its head is checked now
-        experiment = shipped(name, [f"model.path={model_dir}", "backend.options.n_steps=2"])
+        experiment = shipped(name, [f"model.path={model_dir}", "backend.options={n_steps: 2}"])
     assert experiment.task.name == first.task.name
     explainer = attrix.Explainer(
         experiment.model.path, task=experiment.task.name, backend=experiment.backend.name, **experiment.task.options, **experiment.backend.options

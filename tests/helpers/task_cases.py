@@ -6,10 +6,11 @@ import functools
 from typing import Any
 
 from helpers import tiny_vision
+from helpers.tiny_lms import build_lm
 from helpers.tiny_models import build
 from helpers.tiny_nli import build_nli, spread
 
-TASKS = ("sequence", "pairwise", "multilabel", "zero_shot", "qa", "token", "image")
+TASKS = ("sequence", "pairwise", "multilabel", "zero_shot", "qa", "token", "image", "generation")
 INPUTS: dict[str, list[Any]] = {
     "sequence": ["i love this movie it is wonderful", "the food was awful"],
     "multilabel": ["i love this movie it is great", "a boring plot"],
@@ -17,6 +18,7 @@ INPUTS: dict[str, list[Any]] = {
     "zero_shot": [{"text": "i love this movie it is great", "candidate_labels": ["sports", "music", "food"]}],
     "qa": [("who is the best actor", "the food was awful but the actor was great")],
     "token": ["the movie was wonderful and the actor was great", "i love it"],
+    "generation": [{"prompt": "the food was awful", "target_text": " and the film was good"}, {"prompt": "i love it", "target_text": " so much"}],
 }
 LABELS = {"multilabel": {0: "action", 1: "comedy", 2: "drama"}, "token": {0: "O", 1: "B-PER", 2: "I-PER"}}
 
@@ -28,6 +30,9 @@ def task_case(task: str) -> tuple[Any, Any, list[Any]]:
     if task == "image":
         model, processor = tiny_vision.build("vit", seed=1)
         return model, processor, [tiny_vision.image(seed=0), tiny_vision.image(seed=1)]
+    if task == "generation":
+        model, tokenizer = build_lm("gpt2", seed=5)
+        return model, tokenizer, INPUTS[task]
     if task == "zero_shot":
         model, tokenizer = build_nli("bert", seed=3, std=0.3)
         return model, tokenizer, INPUTS[task]

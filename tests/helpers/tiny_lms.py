@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import torch
 import transformers
 from transformers import PreTrainedModel, PreTrainedTokenizerFast
@@ -74,3 +76,11 @@ def build_lm(arch: str, seed: int = 0, dtype: torch.dtype = torch.float32) -> tu
         raise ValueError(f"unknown language model {arch!r}; expected one of {LANGUAGE_MODELS}")
     model = _fresh(arch, seed)
     return model.to(dtype), build_lm_tokenizer(arch)
+
+
+def save_lm(arch: str, directory: Path | str, seed: int = 0) -> Path:
+    """Save a built language model and its tokenizer to ``directory`` for offline ``from_pretrained``; return the path."""
+    model, tokenizer = build_lm(arch, seed)
+    model.save_pretrained(directory)
+    tokenizer.save_pretrained(directory)
+    return Path(directory)

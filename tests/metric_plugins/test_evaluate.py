@@ -14,7 +14,7 @@ from attrix.integration.removal import RemovalScorer, feature_ids, per_feature
 from helpers.task_cases import task_case
 
 METRICS = ("comprehensiveness", "sufficiency", "deletion_auc", "insertion_auc", "loo_correlation", "completeness")
-TASKS = ("sequence", "pairwise", "multilabel", "zero_shot", "qa", "token", "image")
+TASKS = ("sequence", "pairwise", "multilabel", "zero_shot", "qa", "token", "image", "generation")
 ONE_AND_MORE = {
     "sequence": (0, "all"),
     "pairwise": (0, "all"),
@@ -23,6 +23,7 @@ ONE_AND_MORE = {
     "qa": ("start", "all"),
     "token": ("O", ["O", "B-PER", "I-PER"]),
     "image": (0, "all"),
+    "generation": (0, "all"),
 }
 """One target and several, per task (zero-shot explains one per label, whatever is asked)."""
 
