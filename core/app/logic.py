@@ -70,7 +70,7 @@ class LoadedModel:
 
 @dataclass(frozen=True)
 class OptionField:
-    """A backend option the page offers: its name, default, and whether ``"auto"`` is also accepted."""
+    """A backend or task option the page offers: its name, default, and whether ``"auto"`` is also accepted."""
 
     name: str
     default: bool | int | float | str
@@ -183,6 +183,16 @@ def option_fields(backend: str) -> list[OptionField]:
     ]
 
 
+def task_option_fields(task: str) -> list[OptionField]:
+    """The task's options the page can edit (``max_new_tokens`` for generation, ``long_inputs`` for text, …): those
+    whose default is a bool, number or string."""
+    return [
+        OptionField(name, parameter.default)
+        for name, parameter in options_of(task_class(task)).items()
+        if isinstance(parameter.default, (bool, int, float, str))
+    ]
+
+
 def _accepts_auto(backend: str, option: str, default: Any) -> bool:
     """Whether a numeric ``option`` may also be ``AUTO`` (e.g. ``n_steps="auto"``): the backend accepts it."""
     if isinstance(default, bool) or not isinstance(default, (int, float)):
@@ -234,11 +244,19 @@ def target_of(choice: str) -> Target:
 
 
 def make_input(task: str, values: dict[str, Any]) -> Any:
-    """``task``'s input from the page's fields (by name): uploads read as images, texts checked to be non-empty;
-    the task checks it further."""
+    """``task``'s input from the page's fields (by name): uploads read as images, texts checked to be non-empty
+    (an optional field that starts empty, such as a generation's ``target_text``, is left out when left so); the task
+    checks it further."""
     cls = task_class(task)
-    widgets = {field.name: field.widget for field in cls.inputs}
-    return cls.input_item({name: _read(widgets.get(name), name, value) for name, value in values.items()})
+    fields = {field.name: field for field in cls.inputs}
+    given = {name: value for name, value in values.items() if not (name in fields and _left_empty(fields[name], value))}
+    return cls.input_item({name: _read(getattr(fields.get(name), "widget", None), name, value) for name, value in given.items()})
+
+
+def _left_empty(field: InputField, value: Any) -> bool:
+    """Whether ``field`` is optional, starts empty and was left so."""
+    blank = value is None or (isinstance(value, str) and not value.strip())
+    return not field.required and not field.example and blank
 
 
 def _read(widget: str | None, name: str, value: Any) -> Any:

@@ -13,9 +13,10 @@ load = st.cache_resource(max_entries=4, show_spinner="Loading the model…")(app
 describe = st.cache_data(max_entries=16, show_spinner=False)(app_logic.describe)
 
 
-def option_widget(backend: str, field: app_logic.OptionField) -> Any:
-    """A widget for one backend option; a numeric one that takes ``"auto"`` gets an *auto* switch beside it."""
-    key = f"option-{backend}-{field.name}"
+def option_widget(owner: str, field: app_logic.OptionField) -> Any:
+    """A widget for one option of ``owner`` (a backend or task); a numeric one that takes ``"auto"`` gets an *auto*
+    switch beside it."""
+    key = f"option-{owner}-{field.name}"
     if isinstance(field.default, bool):
         return st.checkbox(field.name, value=field.default, key=key)
     if field.auto and st.toggle(f"{field.name}: auto", key=f"{key}-auto"):
@@ -76,7 +77,10 @@ with st.sidebar:
     for field in fields:
         if field.name not in app_logic.unused_options(backend, fields, values):
             values[field.name] = option_widget(backend, field)
-    options = app_logic.changed_options(fields, values)
+    task_fields = app_logic.task_option_fields(task)
+    with st.expander("Task options"):
+        task_values = {field.name: option_widget(f"task-{task}", field) for field in task_fields}
+    options = app_logic.changed_options(fields, values) + app_logic.changed_options(task_fields, task_values)
 
 values = {field.name: input_widget(field) for field in app_logic.input_fields(task)}
 target = st.selectbox("Target", app_logic.target_choices(info, task, values), key="target")

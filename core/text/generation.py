@@ -180,6 +180,11 @@ class GenerationTask(TokenizedTask):
             contrast = self._checked_continuation(contrast, "contrast_text")
         return Request(prompt, target, contrast)
 
+    @classmethod
+    def target_names(cls, values: Mapping[str, Any], labels: Sequence[str]) -> tuple[str, ...]:
+        """What a UI can offer besides every step: the whole continuation."""
+        return (SEQUENCE,)
+
     def _checked_continuation(self, value: Any, name: str) -> str:
         if not isinstance(value, str):
             raise InputTypeError(f"{name} must be a string, got {type(value).__name__} {value!r:.80}")

@@ -395,3 +395,34 @@ def test_attrix_app_serves_the_page_headless_without_telemetry_on_the_model_give
     assert {"--server.address": "127.0.0.1", "--server.port": "8999", "--server.headless": "true",
             "--browser.gatherUsageStats": "false"}.items() <= flags.items()
     assert env[app_logic.MODEL_ENV_VAR] == "/models/mine"
+
+
+# --- generation ----------------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def language_model(tmp_path_factory):
+    """A tiny GPT-2 saved to a directory, with its description."""
+    from helpers.tiny_lms import save_lm
+
+    name = str(save_lm("gpt2", tmp_path_factory.mktemp("lm") / "gpt2", seed=2))
+    return name, app_logic.describe(name)
+
+
+def test_a_causal_lm_gets_the_prompt_form_the_generation_options_and_the_sequence_target(language_model):
+    name, info = language_model
+    assert info.proposed == "generation"
+    assert [field.name for field in app_logic.input_fields("generation")] == ["prompt", "target_text", "contrast_text"]
+    options = {field.name: field.default for field in app_logic.task_option_fields("generation")}
+    assert options["max_new_tokens"] == 20 and options["do_sample"] is False and options["score"] == "logprob"
+    assert app_logic.target_choices(info, "generation", {}) == [PREDICTED, ALL, "sequence"]
+
+
+def test_a_prompt_is_continued_and_explained_with_the_task_options_given(language_model):
+    name, _ = language_model
+    inputs = (("prompt", "the food was awful"), ("target_text", ""), ("contrast_text", " "))
+    result = app_logic.explain(Request(name, "generation", "layer_ig", (("n_steps", 8), ("max_new_tokens", 3)), inputs, PREDICTED))
+    explanation = result.explanation
+    assert len(explanation.generation.steps) == len(explanation.targets) == 3 and not explanation.generation.forced
+    assert explanation.inputs == {"prompt": "the food was awful"}
+    assert "aria-label" in result.html and explanation.generation.steps[0].text in result.html
