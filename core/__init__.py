@@ -19,6 +19,7 @@ from attrix.contracts.metric import FeatureScorer, Measured, Metric
 from attrix.contracts.options import OptionError
 from attrix.contracts.problem import InputEmbedding, Problem
 from attrix.contracts.renderer import Renderer
+from attrix.contracts.step_score import StepScore
 from attrix.contracts.task import Prepared, Task
 from attrix.errors import (
     AttrixError,
@@ -68,6 +69,7 @@ __all__ = [
     "TargetAttribution",
     "Task",
     "TaskMismatchError",
+    "StepScore",
     "TextTask",
     "TokenClassificationExplainer",
     "UnknownNameError",

@@ -23,11 +23,14 @@ from attrix.api.provenance import stamp
 from attrix.contracts.backend import Attributions, Backend
 from attrix.contracts.explanation import Explanation
 from attrix.contracts.options import check_arguments, options_of
+from attrix.contracts.step_score import set_step_score_lookup
 from attrix.contracts.targets import Target
 from attrix.contracts.task import Prepared
 from attrix.errors import InputError, UnknownNameError
 from attrix.host.registry import create, get_registry
 from attrix.integration.batching import length_batches
+
+set_step_score_lookup(lambda name: get_registry().get("step_score", name).obj)
 
 
 @contextmanager

@@ -1,4 +1,4 @@
-"""``attrix plugins``: every registered task, backend, renderer and metric."""
+"""``attrix plugins``: every registered task, backend, renderer, metric and step score."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import json
 
 
 def add_command(commands) -> None:
-    command = commands.add_parser("plugins", help="list every registered task, backend, renderer and metric")
+    command = commands.add_parser("plugins", help="list every registered task, backend, renderer, metric and step score")
     command.add_argument("--json", action="store_true", help="print JSON instead of a table")
     command.set_defaults(run=run)
 

@@ -30,3 +30,8 @@ def register_renderers(register: Register) -> None:
 @hookspec
 def register_metrics(register: Register) -> None:
     """Register faithfulness metrics: call ``register(MetricClass)`` once per metric."""
+
+
+@hookspec
+def register_step_scores(register: Register) -> None:
+    """Register what generation tasks may explain at each step: call ``register(StepScoreClass)`` once per score."""

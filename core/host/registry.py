@@ -1,4 +1,4 @@
-"""What the plugins registered: tasks, backends, renderers and metrics by name, with where each came from."""
+"""What the plugins registered: tasks, backends, renderers, metrics and step scores by name, with where each came from."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from attrix.contracts.inputs import check_fields
 from attrix.contracts.metric import Metric
 from attrix.contracts.options import options_of
 from attrix.contracts.renderer import Renderer
+from attrix.contracts.step_score import StepScore
 from attrix.contracts.task import Task
 from attrix.errors import (
     PluginClashError,
@@ -21,14 +22,15 @@ from attrix.errors import (
 )
 from attrix.host.manager import PluginManager, PluginWarning, plugin_manager
 
-Kind = Literal["task", "backend", "renderer", "metric"]
+Kind = Literal["task", "backend", "renderer", "metric", "step_score"]
 HOOKS: dict[Kind, str] = {
     "task": "register_tasks",
     "backend": "register_backends",
     "renderer": "register_renderers",
     "metric": "register_metrics",
+    "step_score": "register_step_scores",
 }
-BASES: dict[Kind, type] = {"task": Task, "backend": Backend, "renderer": Renderer, "metric": Metric}
+BASES: dict[Kind, type] = {"task": Task, "backend": Backend, "renderer": Renderer, "metric": Metric, "step_score": StepScore}
 
 
 @dataclass(frozen=True)

@@ -24,15 +24,15 @@ from attrix.contracts.explanation import Explanation, GeneratedToken, Generation
 from attrix.contracts.inputs import InputField
 from attrix.contracts.options import OptionError
 from attrix.contracts.problem import Inputs, Prediction, tensors_to
+from attrix.contracts.step_score import step_score
 from attrix.contracts.targets import Target
 from attrix.contracts.task import Prepared
-from attrix.errors import InputError, InputTypeError, UnknownNameError
+from attrix.errors import InputError, InputTypeError
 from attrix.integration.points import captured_output
 from attrix.text.chat import Messages, check_messages, render_chat
 from attrix.text.continuation import Span, decoded_spans, words_of_spans
 from attrix.text.encoding import UNBOUNDED, TruncationWarning, aggregate, check_text
 from attrix.text.features import position_groups
-from attrix.text.step_scores import STEP_SCORES
 from attrix.text.task import TokenizedTask
 
 PROMPT = InputField(
@@ -96,7 +96,8 @@ class GenerationTask(TokenizedTask):
 
     Options: ``max_new_tokens``, ``do_sample`` (greedy by default), ``temperature``, ``top_p``, ``seed``, ``stop``
     (strings that end the generation) shape the continuation when an input gives no ``target_text``; ``score``
-    is what each step explains (``"logprob"``, ``"prob"``, ``"logit"``); ``continuation_features=False`` keeps the
+    is what each step explains (``"logprob"``, ``"prob"``, ``"logit"``, or a plugin's registered step score);
+    ``continuation_features=False`` keeps the
     earlier continuation tokens fixed in the baseline (as captum's ``LLMAttribution`` does) instead of attributing to
     them too; ``baseline`` is the token that replaces features (the first of unk, pad, eos the tokenizer has, by
     default). Targets: every step (``None`` or ``"all"``), step numbers (negative from the end), or ``"sequence"``.
@@ -124,8 +125,7 @@ class GenerationTask(TokenizedTask):
         if baseline is None:
             baseline = next((name for name in BASELINE_ORDER if getattr(tokenizer, f"{name}_token_id", None) is not None), 0)
         super().__init__(model, processor, baseline=baseline, **options)
-        if score not in STEP_SCORES:
-            raise UnknownNameError("score", score, STEP_SCORES)
+        self.step_score = step_score(score)
         self.max_new_tokens, self.do_sample, self.temperature, self.top_p = max_new_tokens, do_sample, temperature, top_p
         self.seed, self.stop, self.score = seed, list(stop), score
         self.continuation_features = continuation_features
@@ -315,7 +315,7 @@ class GenerationTask(TokenizedTask):
         self, logits: torch.Tensor, score_ids: torch.Tensor, score_mask: torch.Tensor, contrast_ids: torch.Tensor
     ) -> torch.Tensor:
         """The scores ``scores`` returns, from the step logits."""
-        function = STEP_SCORES[self.score].function
+        function = self.step_score
         contrasted = contrast_ids >= 0
         steps = function(logits, score_ids) - contrasted * function(logits, contrast_ids.clamp(min=0))
         steps = steps * score_mask

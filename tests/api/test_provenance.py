@@ -26,7 +26,7 @@ def test_an_explanation_records_task_model_backend_settings_and_versions(bert):
     explanation = explainer("i love this movie")
     assert (explanation.task, explanation.model, explanation.method) == ("sequence", explainer.task.model_name, "ig")
     assert explanation.settings == {**explainer.backend.settings(), **explainer.task.settings()}
-    assert list(explanation.settings)[:2] == ["n_steps", "method"] and list(explanation.settings)[-2:] == ["word_aggregation", "long_inputs"]
+    assert list(explanation.settings)[:2] == ["n_steps", "method"] and list(explanation.settings)[-2:] == ["embedding", "long_inputs"]
     assert explanation.details["versions"] == {name: importlib.metadata.version(name) for name in PACKAGES} == versions()
     assert attrix.Explanation.from_json(explanation.to_json()).details["versions"] == versions()
 

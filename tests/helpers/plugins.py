@@ -7,11 +7,13 @@ from contextlib import contextmanager
 
 import attrix
 
-KINDS = {attrix.Task: "task", attrix.Backend: "backend", attrix.Renderer: "renderer", attrix.Metric: "metric"}
+KINDS = {
+    attrix.Task: "task", attrix.Backend: "backend", attrix.Renderer: "renderer", attrix.Metric: "metric", attrix.StepScore: "step_score",
+}
 
 
 class ClassesPlugin:
-    """A plugin object whose hooks register the given task, backend, renderer and metric classes."""
+    """A plugin object whose hooks register the given task, backend, renderer, metric and step-score classes."""
 
     def __init__(self, *classes: type) -> None:
         self.classes = classes
@@ -36,6 +38,10 @@ class ClassesPlugin:
     @attrix.hookimpl
     def register_metrics(self, register):
         self._register(attrix.Metric, register)
+
+    @attrix.hookimpl
+    def register_step_scores(self, register):
+        self._register(attrix.StepScore, register)
 
 
 @contextmanager

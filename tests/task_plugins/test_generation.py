@@ -11,6 +11,7 @@ import attrix
 from attrix.errors import AttrixError, InputError, TaskMismatchError
 from attrix.text.encoding import TruncationWarning
 from helpers.tiny_lms import CAUSAL, LANGUAGE_MODELS, SEQ2SEQ, build_lm
+from helpers.plugins import plugged
 from helpers.tiny_models import build
 
 PROMPT = "the food was awful"
@@ -246,3 +247,24 @@ def test_seq2seq_keeps_source_and_decoder_prefix_apart(arch):
     ]
     second = explanation.targets[1].token_scores
     assert any(abs(second[t]) > 0 for w in source for t in w.tokens) and abs(second[target[0].tokens[0]]) > 0
+
+
+class Surprisal(attrix.StepScore):
+    """The token's surprisal, −log p (a third-party step score)."""
+
+    name = "surprisal"
+
+    def __call__(self, logits, ids):
+        return -torch.log_softmax(logits, -1).gather(-1, ids.unsqueeze(-1)).squeeze(-1)
+
+
+def test_a_plugin_registers_a_step_score_that_explains_each_step(causal):
+    _, model, tokenizer = causal
+    with plugged(Surprisal, name="surprisal-plugin"):
+        assert attrix.get_registry().get("step_score", "surprisal").plugin == "surprisal-plugin"
+        surprisal = attrix.Explainer(model, tokenizer, n_steps=8, score="surprisal")(FORCED)
+    assert "surprisal" not in attrix.get_registry().entries["step_score"]
+    logprob = attrix.Explainer(model, tokenizer, n_steps=8)(FORCED)
+    assert set(attrix.get_registry().entries["step_score"]) == {"logprob", "prob", "logit"}
+    assert surprisal.settings["score"] == "surprisal"
+    assert torch.allclose(matrix(surprisal), -matrix(logprob), atol=1e-9)
