@@ -61,6 +61,10 @@ class Problem:
     within a row forming one feature (text: ``"token"``, ``"word"``, ``"sentence"``, each ``[batch, seq, 1]``, id 0
     gathering the special tokens and padding the baseline keeps; images: ``"pixel"`` and ``"patch"``, each
     ``[batch, 1, height, width]``, numbered from 0, every one removable)."""
+    targets_move_alike: bool = True
+    """Whether an input's targets tend to change at the same places along a path (the labels of one classifier, the
+    positions of one text): ``n_steps="auto"`` then refines them together, so that they share forward passes;
+    ``False`` (the steps of a generation) refines each target's largest errors first."""
 
     @property
     def batch_size(self) -> int:

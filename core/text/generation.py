@@ -337,6 +337,7 @@ class GenerationTask(TokenizedTask):
         targets = torch.tensor([steps + [steps[0]] * (width - len(steps)) for steps in columns])
         prediction = Prediction(outputs, layer[0] if layer else None)
         problem = self.problem(inputs, baselines, targets, prediction, self.features(sequences, inputs))
+        problem.targets_move_alike = False
         return Prepared(problem, (sequences, chosen, probabilities))
 
     @staticmethod

@@ -175,7 +175,7 @@ def edited(old: str, new: str) -> str:
     (BASE + "batch_size: eight\n", "batch_size", 12, ["'eight' is not allowed; allowed: an integer"]),
     (BASE + "seed: 1.5\n", "seed", 12, ["1.5 is not allowed; allowed: an integer"]),
     (edited("name: layer_ig", "name: layer_gi"), "backend.name", 4, ["'layer_gi' is not a registered backend; allowed: ", "grad_x_input, gradient_shap, ig", "layer_ig, lime", "did you mean 'layer_ig'?"]),
-    (edited("task: sequence", "task: sentiment"), "task.name", 2, ["'sentiment' is not a registered task; allowed: ", "qa, sequence, token"]),
+    (edited("task: sequence", "task: sentiment"), "task.name", 2, ["'sentiment' is not a registered task; allowed: ", "qa, seq2seq, sequence, token"]),
     (BASE + "targets: true\n", "targets", 12, ["True is not allowed; allowed: predicted, all, a label name or index, or a list"]),
     (BASE + "targets: []\n", "targets", 12, ["[] is not allowed; allowed: predicted, all"]),
     (edited("options: {indent: 2}", "options: {indnet: 2}"), "renderers[1].options.indnet", 11, ["unknown key 'indnet' at renderers[1].options", "not an option of renderer 'json'", "valid: indent", "did you mean 'indent'?"]),
@@ -203,7 +203,7 @@ def edited(old: str, new: str) -> str:
     (edited("inputs: [good, bad]", "inputs: {path: rows.jsonl, format: xml}"), "inputs.format", 7, ["'xml' is not allowed; allowed: jsonl, csv, parquet or null"]),
     (edited("inputs: [good, bad]", "inputs: {path: rows.jsonl, fields: {text: review}, limit: -1}"), "inputs.limit", 7, ["-1 is not allowed; allowed: an integer >= 0"]),
     (edited("model: default", "model: ./no/such/model"), "model.path", 1, ["no model directory at './no/such/model'", "'default' for the embedded sentiment model or 'default-lm' for the embedded language model"]),
-    (edited("model: default", "model: someone/not-cached-model").replace("task: sequence", "task: auto"), "task.name", 2, ["'auto' needs the model's config.json, and 'someone/not-cached-model' is neither a local directory nor in the Hub cache", "allowed: a task name: image, multilabel"]),
+    (edited("model: default", "model: someone/not-cached-model").replace("task: sequence", "task: auto"), "task.name", 2, ["'auto' needs the model's config.json, and 'someone/not-cached-model' is neither a local directory nor in the Hub cache", "allowed: a task name: generation, image, multilabel"]),
     (edited("task: sequence", "task: qa"), "task.name", 2, ["task 'qa' explains models with a head ending in ForQuestionAnswering, but the model is BertForSequenceClassification"]),
 ])
 def test_an_error_names_the_key_path_the_value_the_allowed_values_and_the_line(tmp_path, text, key_path, line, fragments):
