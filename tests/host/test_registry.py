@@ -384,7 +384,7 @@ def check_builtin_listing(entries: list[dict]) -> None:
     ]
     assert "inputs" not in by_key["backend", "ig"] and "inputs" not in by_key["renderer", "json"]
     kinds = [entry["kind"] for entry in entries]
-    assert kinds == sorted(kinds, key=["task", "backend", "renderer", "metric"].index), "grouped by kind"
+    assert kinds == sorted(kinds, key=["task", "backend", "renderer", "metric", "step_score"].index), "grouped by kind"
 
 
 def test_plugins_json(capsys):

@@ -11,7 +11,6 @@ import attrix
 from attrix.errors import AttrixError, InputError, TaskMismatchError
 from attrix.text.encoding import TruncationWarning
 from helpers.tiny_lms import CAUSAL, LANGUAGE_MODELS, SEQ2SEQ, build_lm
-from helpers.plugins import plugged
 from helpers.tiny_models import build
 
 PROMPT = "the food was awful"
@@ -258,11 +257,23 @@ class Surprisal(attrix.StepScore):
         return -torch.log_softmax(logits, -1).gather(-1, ids.unsqueeze(-1)).squeeze(-1)
 
 
+class SurprisalPlugin:
+    """A third-party plugin registering a step score."""
+
+    @attrix.hookimpl
+    def register_step_scores(self, register):
+        register(Surprisal)
+
+
 def test_a_plugin_registers_a_step_score_that_explains_each_step(causal):
     _, model, tokenizer = causal
-    with plugged(Surprisal, name="surprisal-plugin"):
+    pm = attrix.plugin_manager()
+    pm.register(SurprisalPlugin(), name="surprisal-plugin")
+    try:
         assert attrix.get_registry().get("step_score", "surprisal").plugin == "surprisal-plugin"
         surprisal = attrix.Explainer(model, tokenizer, n_steps=8, score="surprisal")(FORCED)
+    finally:
+        pm.unregister(name="surprisal-plugin")
     assert "surprisal" not in attrix.get_registry().entries["step_score"]
     logprob = attrix.Explainer(model, tokenizer, n_steps=8)(FORCED)
     assert set(attrix.get_registry().entries["step_score"]) == {"logprob", "prob", "logit"}
