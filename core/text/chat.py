@@ -8,6 +8,7 @@ from typing import Any
 from transformers import PreTrainedTokenizerBase
 
 from attrix.errors import InputError, InputTypeError
+from attrix.text.encoding import check_unicode
 
 Messages = list[dict[str, str]]
 
@@ -27,7 +28,8 @@ def check_messages(value: Any) -> Messages:
         role, content = message["role"], message["content"]
         if not isinstance(role, str) or not role.strip() or not isinstance(content, str):
             raise InputError(f"chat message {number} needs a non-empty string 'role' and a string 'content', got {message!r:.80}")
-        messages.append({"role": role, "content": content})
+        check_unicode(role, f"chat message {number}'s role")
+        messages.append({"role": role, "content": check_unicode(content, f"chat message {number}'s content")})
     if not any(message["content"].strip() for message in messages):
         raise InputError("the chat messages are all empty; give at least one message with some text")
     return messages

@@ -27,6 +27,11 @@ def check_text(value: Any, what: str = "text") -> str:
         raise InputTypeError(f"{what} must be a string, got {type(value).__name__} {value!r:.80}")
     if not value.strip():
         raise InputError(f"{what} is empty; give a string with at least one word")
+    return check_unicode(value, what)
+
+
+def check_unicode(value: str, what: str = "text") -> str:
+    """``value`` if it is valid Unicode (no lone surrogates); otherwise an error saying where it is not."""
     try:
         value.encode("utf-8")
     except UnicodeEncodeError as error:

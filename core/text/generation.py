@@ -31,7 +31,7 @@ from attrix.errors import InputError, InputTypeError
 from attrix.integration.points import captured_output
 from attrix.text.chat import Messages, check_messages, render_chat
 from attrix.text.continuation import Span, decoded_spans, words_of_spans
-from attrix.text.encoding import UNBOUNDED, TruncationWarning, aggregate, check_text
+from attrix.text.encoding import UNBOUNDED, TruncationWarning, aggregate, check_text, check_unicode
 from attrix.text.features import position_groups
 from attrix.text.task import TokenizedTask
 
@@ -188,7 +188,7 @@ class GenerationTask(TokenizedTask):
     def _checked_continuation(self, value: Any, name: str) -> str:
         if not isinstance(value, str):
             raise InputTypeError(f"{name} must be a string, got {type(value).__name__} {value!r:.80}")
-        if not self.continuation_ids(value):
+        if not self.continuation_ids(check_unicode(value, name)):
             raise InputError(f"{name} {value!r:.80} tokenizes to nothing; give some text to explain")
         return value
 
