@@ -291,3 +291,43 @@ def test_auto_steps_refine_each_step_as_if_it_were_explained_alone(causal):
         alone = explainer(FORCED, target=step)
         assert alone.targets[0].token_scores == pytest.approx(together.targets[step].token_scores, abs=1e-12)
         assert alone.targets[0].delta == pytest.approx(together.targets[step].delta, abs=1e-12)
+
+
+@pytest.mark.parametrize("arch", SEQ2SEQ)
+def test_seq2seq_steps_equal_captum_integrated_gradients_on_both_sides_embeddings(arch):
+    """captum's IntegratedGradients over the source's and the decoder's embeddings, one step at a time, with the
+    same baseline token and points: the same attributions per token."""
+    from captum.attr import IntegratedGradients
+
+    model, tokenizer = build_lm(arch, dtype=torch.float64)
+    explainer = attrix.Explainer(model, tokenizer, n_steps=16)
+    explanation = explainer({"prompt": PROMPT, "target_text": "good film"})
+    source = tokenizer(PROMPT, return_tensors="pt")["input_ids"]
+    steps = [step.id for step in explanation.generation.steps]
+    decoder = torch.tensor([[model.config.decoder_start_token_id, *steps]])
+    embed, special = model.get_input_embeddings(), set(tokenizer.all_special_ids)
+    baseline_ids = [torch.tensor([[t if t in special else explainer.task.baseline_id for t in ids[0].tolist()]]) for ids in (source, decoder)]
+    baseline_ids[1][0, 0] = decoder[0, 0]
+
+    def logprob(step):
+        def forward(source_embeds, decoder_embeds):
+            logits = model(inputs_embeds=source_embeds, decoder_inputs_embeds=decoder_embeds).logits
+            return torch.log_softmax(logits[:, step], -1)[:, steps[step]]
+        return forward
+
+    for step, target in enumerate(explanation.targets):
+        values = IntegratedGradients(logprob(step)).attribute(
+            (embed(source), embed(decoder)), baselines=tuple(embed(ids) for ids in baseline_ids), n_steps=16
+        )
+        reference = torch.cat([value.sum(-1)[0] for value in values])
+        assert torch.allclose(torch.tensor(target.token_scores, dtype=torch.float64), reference, atol=1e-5)
+
+
+def test_stop_strings_end_the_generation(causal):
+    _, model, tokenizer = causal
+    free = attrix.Explainer(model, tokenizer, n_steps=4, max_new_tokens=6)(PROMPT)
+    texts = [step.text for step in free.generation.steps]
+    stop = texts[1].strip() or texts[1]
+    stopped = attrix.Explainer(model, tokenizer, n_steps=4, max_new_tokens=6, stop=[stop])(PROMPT)
+    assert len(stopped.generation.steps) < len(free.generation.steps)
+    assert stopped.generation.text.endswith(stop) and free.generation.text.startswith(stopped.generation.text)
