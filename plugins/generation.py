@@ -9,7 +9,7 @@ from transformers import AutoModelForCausalLM
 
 from attrix.contracts.hookspecs import hookimpl
 from attrix.contracts.problem import Inputs
-from attrix.text.generation import GenerationTask, Request, Segment, Sequence_
+from attrix.text.generation import GenerationTask, Layout, Request, Segment
 
 
 class CausalGeneration(GenerationTask):
@@ -27,12 +27,12 @@ class CausalGeneration(GenerationTask):
     def new_tokens(self, output: list[int], prompt: Segment) -> list[int]:
         return output[len(prompt.ids) :]
 
-    def layout(self, request: Request, prompt: Segment, ids: list[int], contrast: list[int]) -> Sequence_:
+    def layout(self, request: Request, prompt: Segment, ids: list[int], contrast: list[int]) -> Layout:
         continuation = self.continuation_segment(ids, prompt.ids[-1:])
         joined = Segment(prompt.text, prompt.ids + ids, prompt.spans + continuation.spans, prompt.kept + continuation.kept)
-        return Sequence_(request, [joined], continuation, len(prompt.ids), contrast)
+        return Layout(request, [joined], continuation, len(prompt.ids), contrast)
 
-    def word_segments(self, sequence: Sequence_) -> list[tuple[int, Segment]]:
+    def word_segments(self, sequence: Layout) -> list[tuple[int, Segment]]:
         first = sequence.first_step
         prompt = sequence.segments[0]
         return [

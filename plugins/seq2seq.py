@@ -10,7 +10,7 @@ from attrix.contracts.hookspecs import hookimpl
 from attrix.contracts.problem import Inputs
 from attrix.errors import InputError
 from attrix.text.encoding import TokenEmbedding
-from attrix.text.generation import GenerationTask, Request, Segment, Sequence_
+from attrix.text.generation import GenerationTask, Layout, Request, Segment
 
 
 class Seq2SeqGeneration(GenerationTask):
@@ -53,11 +53,11 @@ class Seq2SeqGeneration(GenerationTask):
     def new_tokens(self, output: list[int], prompt: Segment) -> list[int]:
         return output[1:]
 
-    def layout(self, request: Request, prompt: Segment, ids: list[int], contrast: list[int]) -> Sequence_:
+    def layout(self, request: Request, prompt: Segment, ids: list[int], contrast: list[int]) -> Layout:
         continuation = self.continuation_segment(ids, [])
         start = self.model.config.decoder_start_token_id
         decoder = Segment(continuation.text, [start, *ids], [(0, 0), *continuation.spans], [True, *continuation.kept])
-        return Sequence_(request, [prompt, decoder], continuation, len(prompt.ids) + 1, contrast)
+        return Layout(request, [prompt, decoder], continuation, len(prompt.ids) + 1, contrast)
 
     def extra_inputs(self, rows: int, widths: list[int]) -> Inputs:
         return {"source_length": torch.full((rows,), widths[0])}

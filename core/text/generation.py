@@ -74,7 +74,7 @@ class Segment:
 
 
 @dataclass
-class Sequence_:
+class Layout:
     """One input laid out for the model: the segments (prompt, or source and decoder), the steps explained."""
 
     request: Request
@@ -121,9 +121,8 @@ class GenerationTask(TokenizedTask):
         baseline: str | int | None = None,
         **options: Any,
     ) -> None:
-        tokenizer = processor
         if baseline is None:
-            baseline = next((name for name in BASELINE_ORDER if getattr(tokenizer, f"{name}_token_id", None) is not None), 0)
+            baseline = next((name for name in BASELINE_ORDER if getattr(processor, f"{name}_token_id", None) is not None), 0)
         super().__init__(model, processor, baseline=baseline, **options)
         self.step_score = step_score(score)
         self.max_new_tokens, self.do_sample, self.temperature, self.top_p = max_new_tokens, do_sample, temperature, top_p
@@ -243,7 +242,7 @@ class GenerationTask(TokenizedTask):
         spans = [(max(a - start, 0), max(b - start, 0)) for a, b in prompt.spans[cut:]]
         return Segment(prompt.text[start:], prompt.ids[cut:], spans, prompt.kept[cut:])
 
-    def sequence(self, request: Request) -> Sequence_:
+    def sequence(self, request: Request) -> Layout:
         """``request`` laid out for the model, its continuation generated unless given."""
         prompt = self.prompt_segment(request.prompt)
         if request.target_text is None:
@@ -260,9 +259,8 @@ class GenerationTask(TokenizedTask):
     def generation_options(self) -> dict[str, Any]:
         """The arguments ``generate`` takes from the task's options."""
         sampling = {"do_sample": True, "temperature": self.temperature, "top_p": self.top_p} if self.do_sample else {"do_sample": False}
-        pad = self.tokenizer.pad_token_id if self.tokenizer.pad_token_id is not None else self.tokenizer.eos_token_id
         stops = {"stop_strings": self.stop, "tokenizer": self.tokenizer} if self.stop else {}
-        return {"max_new_tokens": self.max_new_tokens, "pad_token_id": pad, **sampling, **stops}
+        return {"max_new_tokens": self.max_new_tokens, "pad_token_id": self.pad_id, **sampling, **stops}
 
     def generate(self, prompt: Segment) -> list[int]:
         """The continuation the model writes after ``prompt`` (ending tokens left out); an error when it is empty."""
@@ -290,7 +288,7 @@ class GenerationTask(TokenizedTask):
         """The tokens ``generate`` added to ``prompt`` in ``output``."""
 
     @abstractmethod
-    def layout(self, request: Request, prompt: Segment, ids: list[int], contrast: list[int]) -> Sequence_:
+    def layout(self, request: Request, prompt: Segment, ids: list[int], contrast: list[int]) -> Layout:
         """``prompt`` and the continuation ``ids`` as segments the model reads."""
 
     @abstractmethod
@@ -369,7 +367,7 @@ class GenerationTask(TokenizedTask):
             chosen.append(step % steps)
         return chosen
 
-    def batch(self, sequences: list[Sequence_]) -> tuple[Inputs, Inputs]:
+    def batch(self, sequences: list[Layout]) -> tuple[Inputs, Inputs]:
         """The padded model inputs of ``sequences`` (segment by segment, padded on the right) and their baseline."""
         rows = len(sequences)
         widths = [max(len(sequence.segments[k].ids) for sequence in sequences) for k in range(len(sequences[0].segments))]
@@ -406,7 +404,7 @@ class GenerationTask(TokenizedTask):
         """Inputs a layout needs besides ids and mask, given the number of rows and the padded widths of its segments."""
         return {}
 
-    def features(self, sequences: list[Sequence_], inputs: Inputs) -> Inputs:
+    def features(self, sequences: list[Layout], inputs: Inputs) -> Inputs:
         """Token, word and sentence features of the padded rows (kept tokens and padding are feature 0)."""
         keys: list[list[Any]] = []
         tokens: list[list[str]] = []
@@ -425,7 +423,7 @@ class GenerationTask(TokenizedTask):
         """The padded positions of row ``row``'s tokens, in order."""
         return inputs["attention_mask"][row].nonzero().flatten().tolist()
 
-    def words(self, sequence: Sequence_) -> list[Any]:
+    def words(self, sequence: Layout) -> list[Any]:
         """The words of the prompt (sequence 0) and of the continuation (sequence 1), as token indices into the
         joined tokens; tokens kept in the baseline belong to no word."""
         words = []
@@ -434,7 +432,7 @@ class GenerationTask(TokenizedTask):
             words += words_of_spans(self.tokenizer, segment.text, [span for _, span in free], [t for t, _ in free], number)
         return words
 
-    def word_segments(self, sequence: Sequence_) -> list[tuple[int, Segment]]:
+    def word_segments(self, sequence: Layout) -> list[tuple[int, Segment]]:
         """The prompt's and the continuation's segments with the index of their first token in the joined tokens."""
         return [(0, sequence.segments[0]), (sequence.first_step, sequence.continuation)]
 
@@ -470,11 +468,11 @@ class GenerationTask(TokenizedTask):
         return explanations
 
     @staticmethod
-    def kept(sequence: Sequence_) -> list[bool]:
+    def kept(sequence: Layout) -> list[bool]:
         """Whether each joined token keeps its value in the baseline."""
         return [keep for segment in sequence.segments for keep in segment.kept]
 
-    def generated_tokens(self, sequence: Sequence_, probabilities: torch.Tensor) -> list[GeneratedToken]:
+    def generated_tokens(self, sequence: Layout, probabilities: torch.Tensor) -> list[GeneratedToken]:
         """Each explained step's token, where it sits, and the model's probability of it (and of the contrast's)."""
         continuation, steps = sequence.continuation, []
         for step in range(sequence.steps):
@@ -502,7 +500,7 @@ class GenerationTask(TokenizedTask):
         words: list[Any],
         chosen: list[int],
         steps: list[GeneratedToken],
-        sequence: Sequence_,
+        sequence: Layout,
     ) -> list[TargetAttribution]:
         """Row ``row``'s attributions toward each chosen step (or the whole continuation), per token and per word."""
         token_scores = attributions.values[row].flatten(2).sum(-1)
