@@ -112,25 +112,32 @@ def test_missing_model_path_is_a_clear_error(tmp_path):
         attrix.Explainer(str(tmp_path / "missing"))
 
 
-def test_demo_explains_with_the_embedded_model_and_writes_json_html_and_png(default_model_dir_fixture, tmp_path, capsys):
-    from attrix.commands.demo import DEMO_TEXTS
+def test_demo_explains_with_the_embedded_models_and_writes_json_html_and_png(
+    default_model_dir_fixture, default_lm_dir_fixture, tmp_path, capsys
+):
+    from attrix.commands.demo import DEMO_PROMPT, DEMO_TEXTS
     from attrix.drawing.colors import colormap
+    from attrix.renderers.generation_figures import generation_figure
     from attrix.renderers.json import read_json
     from attrix.renderers.png import DPI, LEGEND_HEIGHT, WIDTH, text_figure
 
     assert main(["demo", "--out", str(tmp_path / "out"), "--top", "2"]) == 0
     printed = capsys.readouterr().out
     explanations = read_json((tmp_path / "out" / "explanations.json").read_text())
-    assert [e.inputs["text"] for e in explanations] == list(DEMO_TEXTS)
-    assert explanations[1].predicted_label == "NEGATIVE" and explanations[1].top_words(1)[0][0] == "awful"
-    assert "toward NEGATIVE: awful" in printed and f"wrote {len(DEMO_TEXTS)} explanations" in printed
+    sentiment, generation = explanations[:-1], explanations[-1]
+    assert [e.inputs["text"] for e in sentiment] == list(DEMO_TEXTS)
+    assert sentiment[1].predicted_label == "NEGATIVE" and sentiment[1].top_words(1)[0][0] == "awful"
+    assert generation.inputs == {"prompt": DEMO_PROMPT} and generation.generation.text == " Paris."
+    assert "France" in [word for word, _ in generation.top_words(2, label=0)]
+    assert "toward NEGATIVE: awful" in printed and 'continuation: " Paris."' in printed
+    assert f"wrote {len(DEMO_TEXTS) + 1} explanations" in printed
     page = (tmp_path / "out" / "explanations.html").read_text()
-    assert all(f'id="explanation-{n}"' in page for n in range(len(DEMO_TEXTS)))
-    figures = [text_figure(explanation, "words") for explanation in explanations]
+    assert all(f'id="explanation-{n}"' in page for n in range(len(explanations)))
+    figures = [text_figure(explanation, "words") for explanation in sentiment] + [generation_figure(generation)]
     heights = [round(figure.get_size_inches()[1] * DPI) for figure in figures]
     png = np.asarray(Image.open(tmp_path / "out" / "explanations.png").convert("RGB")).astype(int)
-    assert png.shape[:2] == (sum(heights) + LEGEND_HEIGHT, WIDTH)  # the four heatmaps stacked, then the legend
-    awful = next(n for n, word in enumerate(explanations[1].words) if word.text == "awful")
+    assert png.shape[:2] == (sum(heights) + LEGEND_HEIGHT, WIDTH)  # the five figures stacked, then the legend
+    awful = next(n for n, word in enumerate(sentiment[1].words) if word.text == "awful")
     box = next(p for p in figures[1].axes[0].patches if p.get_gid() == f"piece-0-{awful}").get_window_extent()
     row, column = heights[0] + heights[1] - round((box.y0 + box.y1) / 2), round(box.x0) + 2
     assert np.abs(png[row, column] - np.array(colormap()(1.0)[:3]) * 255).max() <= 2  # "awful" pushes hardest toward NEGATIVE
