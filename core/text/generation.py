@@ -20,7 +20,7 @@ from annotated_types import Ge, Gt, Le
 from transformers import PreTrainedModel, PreTrainedTokenizerBase
 
 from attrix.contracts.backend import Attributions
-from attrix.contracts.explanation import Explanation, GeneratedToken, Generation, TargetAttribution
+from attrix.contracts.explanation import Explanation, GeneratedToken, Generation, TargetAttribution, Word
 from attrix.contracts.inputs import InputField
 from attrix.contracts.options import OptionError
 from attrix.contracts.problem import Inputs, Prediction, tensors_to
@@ -334,9 +334,10 @@ class GenerationTask(TokenizedTask):
         width = max(len(steps) for steps in columns)
         targets = torch.tensor([steps + [steps[0]] * (width - len(steps)) for steps in columns])
         prediction = Prediction(outputs, layer[0] if layer else None)
-        problem = self.problem(inputs, baselines, targets, prediction, self.features(sequences, inputs))
+        words = [self.words(sequence) for sequence in sequences]
+        problem = self.problem(inputs, baselines, targets, prediction, self.features(words, inputs))
         problem.targets_move_alike = False
-        return Prepared(problem, (sequences, chosen, probabilities))
+        return Prepared(problem, (sequences, words, chosen, probabilities))
 
     @staticmethod
     def model_inputs(inputs: Inputs) -> Inputs:
@@ -404,14 +405,14 @@ class GenerationTask(TokenizedTask):
         """Inputs a layout needs besides ids and mask, given the number of rows and the padded widths of its segments."""
         return {}
 
-    def features(self, sequences: list[Layout], inputs: Inputs) -> Inputs:
+    def features(self, words: list[list[Word]], inputs: Inputs) -> Inputs:
         """Token, word and sentence features of the padded rows (kept tokens and padding are feature 0)."""
         keys: list[list[Any]] = []
         tokens: list[list[str]] = []
-        for row, sequence in enumerate(sequences):
+        for row, row_words in enumerate(words):
             positions = self.positions(inputs, row)
             row_keys: list[Any] = [None] * inputs["input_ids"].shape[1]
-            for word_number, word in enumerate(self.words(sequence)):
+            for word_number, word in enumerate(row_words):
                 for token in word.tokens:
                     row_keys[positions[token]] = (word.sequence, word_number)
             keys.append(row_keys)
@@ -423,7 +424,7 @@ class GenerationTask(TokenizedTask):
         """The padded positions of row ``row``'s tokens, in order."""
         return inputs["attention_mask"][row].nonzero().flatten().tolist()
 
-    def words(self, sequence: Layout) -> list[Any]:
+    def words(self, sequence: Layout) -> list[Word]:
         """The words of the prompt (sequence 0) and of the continuation (sequence 1), as token indices into the
         joined tokens; tokens kept in the baseline belong to no word."""
         words = []
@@ -439,12 +440,12 @@ class GenerationTask(TokenizedTask):
     # explanations
 
     def explanations(self, prepared: Prepared, attributions: Attributions) -> list[Explanation]:
-        sequences, chosen, probabilities = prepared.context
+        sequences, all_words, chosen, probabilities = prepared.context
         problem, explanations = prepared.problem, []
         for row, sequence in enumerate(sequences):
             positions = self.positions(problem.inputs, row)
             ids = problem.inputs["input_ids"][row, positions].tolist()
-            words = self.words(sequence)
+            words = all_words[row]
             steps = self.generated_tokens(sequence, probabilities[row])
             explained = self.step_attributions(attributions, row, positions, words, chosen[row], steps, sequence)
             explanations.append(
