@@ -18,6 +18,9 @@ from attrix.contracts.problem import Problem
 from attrix.integration.points import InputPoint
 
 NOISE_TUNNEL_OPTIONS = ("noise_tunnel", "nt_samples", "nt_stdevs", "seed")
+NOISE_TUNNEL_STEPS = 50
+"""The steps each noisy copy is integrated with when ``n_steps`` is not given (adaptive steps cannot run inside a
+noise tunnel)."""
 
 
 class IntegratedGradientsBackend(PathIntegralBackend):
@@ -42,6 +45,8 @@ class IntegratedGradientsBackend(PathIntegralBackend):
         seed: Seed | None = None,
         **options: Any,
     ) -> None:
+        if noise_tunnel is not None:
+            options.setdefault("n_steps", NOISE_TUNNEL_STEPS)
         super().__init__(**options)
         self.noise_tunnel, self.nt_samples, self.nt_stdevs, self.seed = noise_tunnel, nt_samples, float(nt_stdevs), seed
 
@@ -60,6 +65,10 @@ class IntegratedGradientsBackend(PathIntegralBackend):
             for key in NOISE_TUNNEL_OPTIONS:
                 del settings[key]
         return settings
+
+    def completeness_tolerance(self) -> float | None:
+        """None with a noise tunnel: smoothing does not keep the sum at f(x) − f(baseline)."""
+        return None if self.noise_tunnel is not None else super().completeness_tolerance()
 
     def point(self, problem: Problem) -> InputPoint:
         return InputPoint()

@@ -23,7 +23,7 @@ Method = Literal[METHODS]
 """The integration rules ``method`` may name: captum's, as attrix.integration.rules lists them."""
 Autocast = Literal[tuple(AUTOCAST)]
 """The lower precisions ``autocast`` may name."""
-ADAPTIVE_OPTIONS = ("tolerance", "max_steps")
+ADAPTIVE_OPTIONS = ("max_steps",)
 STEP_LIMITS: dict[str, int] = {"gausslegendre": 1024}
 """The most ``n_steps`` a method allows, where its points cost time of their own: numpy finds the Gauss–Legendre
 nodes as the eigenvalues of an n×n matrix, O(n³): 0.2 s for 1024 points, 1 s for 2048, 7 s for 4096 and minutes
@@ -43,7 +43,7 @@ def default_memory_budget(device: torch.device) -> int:
 
 def check_steps(options: Mapping[str, Any]) -> None:
     """Refuse a number of steps over the ``STEP_LIMITS`` of the method (``gausslegendre`` when not given)."""
-    method, n_steps = options.get("method", "gausslegendre"), options.get("n_steps", 50)
+    method, n_steps = options.get("method", "gausslegendre"), options.get("n_steps")
     limit = STEP_LIMITS.get(method)
     if limit is not None and isinstance(n_steps, int) and n_steps > limit:
         raise OptionError(
@@ -56,10 +56,11 @@ def check_steps(options: Mapping[str, Any]) -> None:
 class PathIntegralBackend(GradientBackend):
     """Integrated gradients from the baseline to the input, at some point of the model.
 
-    ``n_steps`` is a number of steps, or ``"auto"``: the path is cut into segments, and the segments whose own
-    completeness error is too large are halved, until each target's relative completeness error
-    |delta| / |f(x) − f(baseline)| is at most ``tolerance`` or it took ``max_steps`` gradient evaluations (see
-    attrix.integration.adaptive; its explanation's settings record ``steps_used``). Without ``internal_batch_size``, the
+    ``n_steps`` is ``"auto"`` (the default) or a number of steps. With ``"auto"`` the path is cut into segments, and
+    the segments whose own completeness error is too large are halved, until each target's relative completeness
+    error |delta| / |f(x) − f(baseline)| is at most ``tolerance`` or it took ``max_steps`` gradient evaluations (see
+    attrix.integration.adaptive; its explanation's settings record ``steps_used``). Either way, a target whose error
+    is above ``tolerance`` is marked as not converged (``TargetAttribution.converged``). Without ``internal_batch_size``, the
     steps are chunked to fit ``memory_budget`` bytes (default: 32 MiB on the CPU, half the free GPU memory).
     ``autocast="bf16" | "fp16"`` runs the path's forward passes under torch.autocast; f(x) and f(baseline) are
     not, so the delta shows what the lower precision costs.
@@ -68,7 +69,7 @@ class PathIntegralBackend(GradientBackend):
     def __init__(
         self,
         *,
-        n_steps: Annotated[int, Ge(1)] | Literal["auto"] = 50,
+        n_steps: Annotated[int, Ge(1)] | Literal["auto"] = "auto",
         method: Method = "gausslegendre",
         internal_batch_size: Annotated[int, Ge(1)] | None = None,
         tolerance: Annotated[float, Gt(0), Lt(1)] = 0.01,
@@ -86,12 +87,16 @@ class PathIntegralBackend(GradientBackend):
         check_steps(options)
 
     def settings(self) -> dict[str, Any]:
-        """The options in force; ``tolerance`` and ``max_steps`` only with ``n_steps="auto"``."""
+        """The options in force; ``max_steps`` only with ``n_steps="auto"``."""
         settings = super().settings()
         if self.n_steps != "auto":
             for key in ADAPTIVE_OPTIONS:
                 del settings[key]
         return settings
+
+    def completeness_tolerance(self) -> float | None:
+        """``tolerance``: what ``n_steps="auto"`` refines to, and what any number of steps is judged by."""
+        return self.tolerance
 
     def precision(self, device: torch.device) -> ContextManager[object] | None:
         """The autocast context the path runs under, if asked for."""

@@ -26,7 +26,7 @@ from attrix.contracts.task import Prepared
 from attrix.errors import InputError, InputTypeError, TaskMismatchError
 from attrix.text.encoding import TruncationWarning, check_text
 from attrix.text.task import TextTask
-from attrix.text.windows import Window, mean_by_owner
+from attrix.text.windows import Window, mean_by_owner, windows_converged
 
 DEFAULT_TEMPLATE = "This example is {}."
 LOGIT, ENTAILMENT, AGAINST_CONTRADICTION = 0, 1, 2
@@ -250,6 +250,14 @@ class ZeroShotClassification(TextTask):
         scores = mean_by_owner(prediction.outputs, owners, len(pairs))
         whole = encoding if windowed is None else windowed.whole
         return Prepared(problem, Batch(items, premises, hypotheses, pairs, rows, whole, scores, groups), per_query)
+
+    def converged(self, explanation: Explanation, tolerance: float) -> list[bool]:
+        """Each label explained in windows converged where it did in every one of its windows (``details["windows"]``
+        holds them by label, one target each)."""
+        windows = explanation.details.get("windows")
+        if not windows:
+            return [target.meets(tolerance) for target in explanation.targets]
+        return [windows_converged(windows[target.label], 0, tolerance) for target in explanation.targets]
 
     def explanations(self, prepared: Prepared, attributions: Attributions) -> list[Explanation]:
         batch: Batch = prepared.context

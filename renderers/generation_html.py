@@ -14,13 +14,9 @@ from html import escape
 
 from attrix.contracts.explanation import Explanation, GeneratedToken, TargetAttribution
 from attrix.renderers.html_style import DARK_SHARE, colour
-from attrix.renderers.pieces import UNCONVERGED_SHARE, before, steps, token_text, unconverged
+from attrix.renderers.pieces import UNCONVERGED_NOTE, before, steps, token_text, unconverged
 
 Steps = list[tuple[GeneratedToken, TargetAttribution]]
-UNCONVERGED_NOTE = (
-    f"|delta| is above {UNCONVERGED_SHARE:.0%} of |score − baseline score|: the attributions have not converged "
-    f"(more integration steps would help)"
-)
 
 
 def step_style(count: int) -> str:

@@ -44,7 +44,7 @@ STYLE = """
 .attrix .steps td.cell { font-size: .75rem; text-align: right; }
 .attrix .steps td.d { color: #fff; }
 .attrix .steps td.later { background: #f3f3f3; }
-.attrix .steps tr.unconverged .delta { color: #b00020; font-weight: bold; }
+.attrix .steps tr.unconverged .delta, .attrix p.unconverged { color: #b00020; font-weight: bold; }
 """
 PAGE_STYLE = "body { margin: 1.5rem; }"
 DARK_SHARE = 0.6

@@ -3,7 +3,7 @@
 Every table starts with a ``true label`` column when ``details["true_label"]`` is set. Sequence and pair
 classification (and any task without a table of its own): one row per target with the predicted label and its
 probability, the attribution label, the attribution score (the sum of the attributions) and the convergence
-delta. Multi-label and zero-shot: one row per explained label with that label's probability. QA: a start row and
+delta (marked, with a warning under the table, where a target has not converged). Multi-label and zero-shot: one row per explained label with that label's probability. QA: a start row and
 an end row, each with the answer. NER: one row per explained token, then one row per entity.
 """
 
@@ -13,13 +13,17 @@ from html import escape
 from typing import Any, Callable, Sequence
 
 from attrix.contracts.explanation import Explanation, TargetAttribution
+from attrix.renderers.pieces import UNCONVERGED_NOTE, unconverged
 
 MISSING = "—"
 
 
 def table(explanation: Explanation) -> str:
-    """The table(s) of ``explanation``, chosen by its task."""
-    return TABLES.get(explanation.task, target_table)(explanation)
+    """The table(s) of ``explanation``, chosen by its task, with a warning under them when a target has not converged."""
+    drawn = TABLES.get(explanation.task, target_table)(explanation)
+    if any(unconverged(target) for target in explanation.targets):
+        drawn += f'<p class="unconverged">⚠ {escape(UNCONVERGED_NOTE)}</p>'
+    return drawn
 
 
 def probability(value: float | None) -> str:
@@ -31,7 +35,8 @@ def attribution_score(target: TargetAttribution) -> str:
 
 
 def convergence_delta(target: TargetAttribution) -> str:
-    return f"{target.delta:.2e}"
+    """The delta, marked ``⚠ … not converged`` when the target has not converged."""
+    return f"⚠ {target.delta:.2e} not converged" if unconverged(target) else f"{target.delta:.2e}"
 
 
 def labelled(label: str, value: float | None) -> str:

@@ -8,8 +8,10 @@ from dataclasses import dataclass
 from attrix.contracts.explanation import Explanation, GeneratedToken, TargetAttribution, Word
 
 VIEWS = ("words", "tokens")
-UNCONVERGED_SHARE = 0.05
-"""A step whose |delta| is above this share of |score − baseline_score| is marked as not converged."""
+UNCONVERGED_NOTE = (
+    "|delta| is above the method's tolerance of |score − baseline score|: these attributions have not converged "
+    "(n_steps='auto', or more steps, would help)"
+)
 
 
 @dataclass(frozen=True)
@@ -53,8 +55,8 @@ def sources(explanation: Explanation, step: GeneratedToken, target: TargetAttrib
 
 
 def unconverged(target: TargetAttribution) -> bool:
-    """Whether the target's |delta| is above ``UNCONVERGED_SHARE`` of |score − baseline_score|."""
-    return abs(target.delta) > UNCONVERGED_SHARE * abs(target.score - target.baseline_score)
+    """Whether the target is known not to have converged (``TargetAttribution.converged`` is False, not None)."""
+    return target.converged is False
 
 
 def token_text(step: GeneratedToken) -> str:

@@ -42,6 +42,7 @@ from attrix.renderers.pieces import (
     steps,
     strongest,
     title,
+    unconverged,
 )
 
 DPI = 100
@@ -192,6 +193,7 @@ def text_figure(explanation: Explanation, view: str) -> Figure:
         y += LINE
     for number, target in enumerate(explanation.targets):
         about = f"toward {heading(explanation, target)}: sum {target.total:+.3f}, delta {target.delta:+.1e}"
+        about += " (NOT CONVERGED)" if unconverged(target) else ""
         lines.append((y, fitted(about, right - MARGIN, "bold"), "bold"))
         y += LINE
         scored = pieces(explanation, target, view)

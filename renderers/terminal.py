@@ -111,6 +111,7 @@ class TerminalRenderer(Renderer):
             line.append("pixel attributions (draw them with the png renderer)")
         self.append_top(line, pieces(explanation, target, self.view), color)
         line.append(f"   (sum {target.total:+.3f}, delta {target.delta:+.1e})")
+        self.mark_unconverged(line, target, color)
         return line
 
     def print_generation(self, console: Console, explanation: Explanation, color: bool) -> None:
@@ -127,9 +128,13 @@ class TerminalRenderer(Renderer):
         line = Text(f'step {number} "{shown(token_text(step))}" (p {step.probability:.3f}): ')
         self.append_top(line, sources(explanation, step, target), color)
         line.append(f"   (sum {target.total:+.3f}, delta {target.delta:+.1e})")
+        self.mark_unconverged(line, target, color)
+        return line
+
+    def mark_unconverged(self, line: Text, target: TargetAttribution, color: bool) -> None:
+        """``  not converged`` (red and bold when ``color``) after a target that has not converged."""
         if unconverged(target):
             line.append("  not converged", style=Style(color="red", bold=True) if color else "")
-        return line
 
     def append_top(self, line: Text, scored: list[Piece], color: bool) -> None:
         """The ``top_k`` pieces of largest score with their scores, coloured by sign when ``color``."""

@@ -11,6 +11,7 @@ from annotated_types import Ge
 from torch import nn
 from transformers import PreTrainedModel
 
+from attrix.api.heap import release_free_heap
 from attrix.api.loading import (
     architecture_of,
     choose_task,
@@ -104,7 +105,8 @@ class Explainer:
         return self.task.model
 
     def __call__(self, inputs: Any, target: Target = None) -> Explanation | list[Explanation]:
-        """Explain one input, or a list of inputs batched by similar length; ``target`` defaults to the prediction."""
+        """Explain one input, or a list of inputs batched by similar length; ``target`` defaults to the prediction.
+        After each batch the memory it freed is given back to the system (attrix.api.heap)."""
         single = not isinstance(inputs, list)
         items = [inputs] if single else inputs
         checked = []
@@ -117,6 +119,7 @@ class Explainer:
         for batch in length_batches([self.task.length(item) for item in checked], self.batch_size):
             for number, explanation in zip(batch, self._explain([checked[n] for n in batch], target)):
                 results[number] = explanation
+            release_free_heap()
         return results[0] if single else results
 
     def _explain(self, items: list[Any], target: Target) -> list[Explanation]:

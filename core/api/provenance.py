@@ -33,8 +33,9 @@ def stamp(
 ) -> None:
     """Record on each explanation of a batch how it was made: ``task``, ``model``, ``method``, ``settings`` (the
     backend's options, what it recorded for the explanation's problem ``rows``, the task's options, then any the
-    task set itself) and ``details["versions"]``. ``rows`` defaults to row n for the n-th explanation."""
+    task set itself), ``details["versions"]`` and whether each target converged (by the backend's tolerance). ``rows`` defaults to row n for the n-th explanation."""
     backend_settings, task_settings = backend.settings(), task.settings()
+    tolerance = backend.completeness_tolerance()
     rows = [[row] for row in range(len(explanations))] if rows is None else rows
     if len(rows) != len(explanations):
         raise ValueError(f"task {task.name!r} made {len(explanations)} explanations for a batch of {len(rows)} inputs")
@@ -42,3 +43,6 @@ def stamp(
         explanation.task, explanation.model, explanation.method = task.name, task.model_name, backend.name
         explanation.settings = {**backend_settings, **attributions.settings_of(own), **task_settings, **explanation.settings}
         explanation.details["versions"] = versions()
+        if tolerance is not None:
+            for target, converged in zip(explanation.targets, task.converged(explanation, tolerance)):
+                target.converged = converged

@@ -111,6 +111,25 @@ class Result:
         """The largest convergence delta, in absolute value, over the explained targets."""
         return max((abs(target.delta) for target in self.explanation.targets), default=0.0)
 
+    @property
+    def unconverged(self) -> list[str]:
+        """The labels of the targets that have not converged (their |delta| is above the method's tolerance)."""
+        return [target.label for target in self.explanation.targets if target.converged is False]
+
+    @property
+    def convergence_warning(self) -> str | None:
+        """What the page says when some targets have not converged; None when all have (or the method makes no claim)."""
+        labels = self.unconverged
+        if not labels:
+            return None
+        named = ", ".join(labels[:5]) + (f" and {len(labels) - 5} more" if len(labels) > 5 else "")
+        tolerance = self.explanation.settings.get("tolerance")
+        bound = f"{tolerance:.0%} of" if isinstance(tolerance, float) else "the tolerance of"
+        return (
+            f"Not converged: {named}. Their |delta| is above {bound} |f(x) − f(baseline)|, so their attributions "
+            f"cannot be trusted; use n_steps='auto' or more steps."
+        )
+
     @cached_property
     def html(self) -> str:
         """The explanation drawn by the ``html`` renderer."""

@@ -46,6 +46,8 @@ def show(result: app_logic.Result) -> None:
     delta, seconds = st.columns(2)
     delta.metric("Convergence delta (largest |δ|)", f"{result.delta:.2e}")
     seconds.metric("Time taken", f"{result.seconds:.2f} s")
+    if result.convergence_warning:
+        st.warning(result.convergence_warning, icon="⚠️")
     st.iframe(result.html, height="content", alt="attrix explanation")
     st.image(result.figure)
     for column, download in zip(st.columns(3), result.downloads()):

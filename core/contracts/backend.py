@@ -63,6 +63,11 @@ class Backend(CheckedOptions, ABC):
         """The options this backend runs with, recorded in every explanation."""
         return dict(vars(self))
 
+    def completeness_tolerance(self) -> float | None:
+        """The relative completeness error |delta| / |f(x) − f(baseline)| a target may have and still count as
+        converged; None (the default) for methods whose attributions need not sum to f(x) − f(baseline)."""
+        return None
+
     @abstractmethod
     def attribute(self, problem: Problem) -> Attributions:
         """Attributions for every target of ``problem``."""

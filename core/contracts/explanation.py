@@ -13,8 +13,12 @@ import numpy as np
 
 from attrix.errors import InputError, UnknownNameError
 
-SCHEMA_VERSION = 2
-"""Version 2 added the optional ``generation`` object (generation tasks); a version-1 document reads unchanged."""
+SCHEMA_VERSION = 3
+"""Version 2 added the optional ``generation`` object (generation tasks), version 3 each target's optional
+``converged``; documents of versions 1 and 2 read unchanged."""
+ROUNDING_FLOOR = 4 * float(np.finfo(np.float32).eps)
+"""A delta within this share of the scores' size is float32 rounding: it counts as converged, however small
+f(x) − f(baseline) is (as in attrix.integration.adaptive)."""
 
 NotebookView = Callable[[Sequence["Explanation"]], str]
 _notebook_view: NotebookView | None = None
@@ -25,6 +29,12 @@ def set_notebook_view(view: NotebookView) -> None:
     room need not know any renderer."""
     global _notebook_view
     _notebook_view = view
+
+
+def within_tolerance(delta: float, score: float, baseline_score: float, tolerance: float) -> bool:
+    """Whether |delta| ≤ ``tolerance`` · |score − baseline_score|, or is float32 rounding of the scores."""
+    floor = ROUNDING_FLOOR * max(abs(score), abs(baseline_score))
+    return abs(delta) <= tolerance * abs(score - baseline_score) + floor
 
 
 @dataclass
@@ -53,6 +63,13 @@ class TargetAttribution:
     """The token position this target is about (a NER token, a QA start or end), if any."""
     array: list[Any] | None = None
     """The raw attributions where they are not per token: pixels as ``[channels][height][width]``."""
+    converged: bool | None = None
+    """Whether |delta| is within the method's tolerance of |score − baseline_score| (its completeness holds); None
+    when the method does not claim completeness (occlusion, LIME, saliency, ...) or the document is older."""
+
+    def meets(self, tolerance: float) -> bool:
+        """Whether its completeness holds within ``tolerance`` (``within_tolerance``)."""
+        return within_tolerance(self.delta, self.score, self.baseline_score, tolerance)
 
     def prefix(self, tokens: int, words: int, index: int | None = None) -> TargetAttribution:
         """The attributions of the first ``tokens`` tokens and ``words`` words (at output ``index`` if given); the delta
@@ -159,6 +176,11 @@ class Explanation:
     def delta(self) -> float:
         """The convergence delta of the first target."""
         return self.target().delta
+
+    @property
+    def converged(self) -> list[bool | None]:
+        """Each target's ``converged``, in the order of ``targets``."""
+        return [target.converged for target in self.targets]
 
     def token_attributions(self, label: str | int | None = None) -> list[tuple[str, float]]:
         """(token, score) pairs toward ``label``, special tokens included."""
@@ -318,6 +340,8 @@ def _target(data: Any, where: str) -> TargetAttribution:
         _integer(fields["position"], f"{where}.position")
     if fields.get("array") is not None:
         fields["array"] = _numbers(_list(fields["array"], f"{where}.array"), f"{where}.array")
+    if fields.get("converged") is not None and not isinstance(fields["converged"], bool):
+        raise _wrong(fields["converged"], f"{where}.converged", "true, false or null")
     return TargetAttribution(**fields)
 
 

@@ -78,6 +78,10 @@ class Task(CheckedOptions, ABC):
         """The ``target`` that explains ``explanation``'s input toward its targets again: their labels, by default."""
         return list(dict.fromkeys(one.label for one in explanation.targets))
 
+    def converged(self, explanation: Explanation, tolerance: float) -> list[bool]:
+        """Whether each target's completeness holds within ``tolerance``: by its own delta, by default."""
+        return [target.meets(tolerance) for target in explanation.targets]
+
     def settings(self) -> dict[str, Any]:
         """The task options in force, recorded in every explanation."""
         return {name: getattr(self, name) for name in options_of(type(self))}

@@ -13,7 +13,7 @@ from annotated_types import Ge
 from transformers import BatchEncoding, PreTrainedModel, PreTrainedTokenizerBase
 
 from attrix.contracts.backend import Attributions
-from attrix.contracts.explanation import TargetAttribution, Word
+from attrix.contracts.explanation import Explanation, TargetAttribution, Word
 from attrix.contracts.options import OptionError
 from attrix.contracts.problem import (
     InputEmbedding,
@@ -38,7 +38,14 @@ from attrix.text.encoding import (
     words_of,
 )
 from attrix.text.features import feature_groups
-from attrix.text.windows import Window, Windowed, encode_windows, merged_attributions, window_details
+from attrix.text.windows import (
+    Window,
+    Windowed,
+    encode_windows,
+    merged_attributions,
+    window_details,
+    windows_converged,
+)
 
 BASELINE_TOKENS = ("pad", "unk", "mask")
 
@@ -170,6 +177,14 @@ class TextTask(TokenizedTask):
         if self.long_inputs != "windows":
             del settings["stride"]
         return settings
+
+    def converged(self, explanation: Explanation, tolerance: float) -> list[bool]:
+        """Merged from windows, a target converged where it did in every window (the merged scores are means, which
+        its attributions need not sum to); otherwise by its own delta."""
+        windows = explanation.details.get("windows")
+        if not windows:
+            return super().converged(explanation, tolerance)
+        return [windows_converged(windows, column, tolerance) for column in range(len(explanation.targets))]
 
     @property
     def layer(self) -> torch.nn.Module:

@@ -10,6 +10,7 @@ import torch
 from transformers import BatchEncoding, PreTrainedTokenizerBase
 
 from attrix.contracts.backend import Attributions, convergence_delta
+from attrix.contracts.explanation import within_tolerance
 from attrix.errors import AttrixError, InputError
 
 
@@ -179,6 +180,14 @@ def token_values(attributions: Attributions) -> torch.Tensor:
     """Attributions summed per token: ``[rows, n_targets, seq]``."""
     values = attributions.values
     return values.flatten(3).sum(-1) if values.dim() > 3 else values
+
+
+def windows_converged(windows: list[dict[str, Any]], column: int, tolerance: float) -> bool:
+    """Whether target ``column`` is complete within ``tolerance`` in every one of ``windows`` (``window_details``)."""
+    return all(
+        within_tolerance(window["deltas"][column], window["scores"][column], window["baseline_scores"][column], tolerance)
+        for window in windows
+    )
 
 
 def window_details(attributions: Attributions, windows: list[Window], whole: BatchEncoding) -> list[dict[str, Any]]:

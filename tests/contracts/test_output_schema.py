@@ -10,6 +10,7 @@ import dataclasses
 import json
 import os
 import re
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -39,7 +40,8 @@ def documented_explanations() -> list[Explanation]:
         words=[Word("A", 0, 1, [1]), Word("dog", 2, 5, [2]), Word("runs.", 6, 11, [3, 4]),
                Word("An", 0, 2, [6], 1), Word("animal", 3, 9, [7], 1), Word("moves.", 10, 16, [8, 9], 1)],
         targets=[TargetAttribution("entailment", 0, [0.0, 0.125, 0.25, 0.0, 0.0, 0.0, 0.0, 0.125, 0.0, -0.125, 0.0],
-                                   [0.125, 0.25, 0.0, 0.0, 0.125, -0.125], score=0.875, baseline_score=0.5, delta=0.0)],
+                                   [0.125, 0.25, 0.0, 0.0, 0.125, -0.125], score=0.875, baseline_score=0.5, delta=0.0,
+                                   converged=True)],
         predicted_label="entailment", probabilities={"entailment": 0.875, "neutral": 0.0625, "contradiction": 0.0625},
         method="layer_ig", settings={"n_steps": 16, "baseline": "pad", "embedding": "word"},
     )
@@ -71,7 +73,7 @@ def documented_explanations() -> list[Explanation]:
                                    position=6),
                  TargetAttribution(".", 1, [0.0, 0.0625, -0.25, 0.0, 0.25, 0.125, 0.5, 0.0],
                                    [0.0625, -0.25, 0.0, 0.25, 0.125, 0.5, 0.0], score=-0.75, baseline_score=-1.5, delta=-0.0625,
-                                   position=7)],
+                                   position=7, converged=False)],
         predicted_label=" Paris.", probabilities={}, method="layer_ig", settings={"n_steps": 16},
         generation=Generation(" Paris.", 6, [GeneratedToken("ĠParis", " Paris", 6342, 6, 0.78125),
                                              GeneratedToken(".", ".", 13, 7, 0.46875)], kept=[0]),
@@ -80,7 +82,10 @@ def documented_explanations() -> list[Explanation]:
 
 
 def version_one(data: dict) -> dict:
-    """``data`` (an explanation or a document) tagged as schema version 1, as an attrix before generation wrote it."""
+    """``data`` (an explanation or a document) tagged as schema version 1, as an attrix before generation wrote it:
+    its targets without ``converged``."""
+    if "targets" in data:
+        data = {**data, "targets": [{k: v for k, v in target.items() if k != "converged"} for target in data["targets"]]}
     return {**data, "schema_version": 1}
 
 
@@ -136,9 +141,10 @@ def test_the_golden_explanations_are_consistent():
 
 
 def test_version_one_documents_without_a_generation_still_read():
-    old = [explanation for explanation in documented_explanations() if explanation.generation is None]
+    old = [replace(explanation, targets=[replace(target, converged=None) for target in explanation.targets])
+           for explanation in documented_explanations() if explanation.generation is None]
     document = version_one({"explanations": [version_one(explanation.to_dict()) for explanation in old]})
-    assert SCHEMA_VERSION == 2 and "generation" not in json.dumps(document)
+    assert SCHEMA_VERSION == 3 and "generation" not in json.dumps(document) and "converged" not in json.dumps(document)
     assert read_json(json.dumps(document)) == old
     assert [Explanation.from_dict(item) for item in document["explanations"]] == old
 

@@ -242,7 +242,8 @@ def test_create_with_unknown_option_lists_the_options():
 def test_create_with_known_options_passes_them():
     backend = create("backend", "ig", n_steps=3, method="riemann_trapezoid")
     assert backend.settings() == {
-        "n_steps": 3, "method": "riemann_trapezoid", "internal_batch_size": None, "memory_budget": None, "autocast": None
+        "n_steps": 3, "method": "riemann_trapezoid", "internal_batch_size": None, "tolerance": 0.01, "memory_budget": None,
+        "autocast": None,
     }
 
 

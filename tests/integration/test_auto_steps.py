@@ -237,10 +237,10 @@ def test_each_input_is_within_the_tolerance_and_records_its_points(tiny):
         assert max(relative_errors(explanation)) <= 1e-3
 
 
-def test_fixed_steps_record_no_adaptive_settings(tiny):
+def test_fixed_steps_record_no_adaptive_settings_but_the_tolerance_they_are_judged_by(tiny):
     explanation = attrix.Explainer(*tiny, n_steps=8)(TEXTS[0])
-    assert explanation.settings["n_steps"] == 8
-    assert not {"steps_used", "tolerance", "max_steps"} & set(explanation.settings)
+    assert explanation.settings["n_steps"] == 8 and explanation.settings["tolerance"] == 0.01
+    assert not {"steps_used", "max_steps"} & set(explanation.settings)
 
 
 @pytest.mark.parametrize(

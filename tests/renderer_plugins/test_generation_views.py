@@ -31,23 +31,26 @@ WORDS = [Word("The", 0, 3, [0]), Word("capital", 4, 11, [1]), Word("of", 12, 14,
          Word("is", 22, 24, [4]), Word("Paris", 1, 6, [5], 1), Word(".", 6, 7, [6], 1)]
 STEP_SCORES = [[0.125, 0.5, -0.0625, 2.0, 0.25, 0.0, 0.0], [0.0625, -0.25, 0.0, 0.25, 0.125, 0.5, 0.0]]
 """Token (and word) scores of the two steps: zero at and after each step's own position."""
+TOLERANCE = 0.05
 
 
 def generation_explanation(prompt: str = PROMPT, continuation: tuple[str, ...] = (" Paris", "."),
                            scores: list[list[float]] = STEP_SCORES, deltas: tuple[float, ...] = (0.0625, -0.375)) -> Explanation:
-    """`` Paris.`` after ``prompt``: step 1 leans on France, step 2 on Paris; step 2's delta is large (not converged)."""
+    """`` Paris.`` after ``prompt``: step 1 leans on France, step 2 on Paris; step 2's delta is large (not converged by
+    the ``TOLERANCE`` the explanation records)."""
     positions = range(len(TOKENS) - len(continuation), len(TOKENS))
     steps = [GeneratedToken(text.replace(" ", "Ġ"), text, 100 + n, position, 0.75 - 0.25 * n)
              for n, (text, position) in enumerate(zip(continuation, positions))]
     targets = [
         TargetAttribution(step.text, n, row, row, score=-0.25 * (n + 1), baseline_score=-0.25 * (n + 1) - sum(row) + delta,
-                          delta=delta, position=step.position)
+                          delta=delta, position=step.position,
+                          converged=abs(delta) <= TOLERANCE * abs(sum(row) - delta))
         for n, (step, row, delta) in enumerate(zip(steps, scores, deltas))
     ]
     text = "".join(continuation)
     return Explanation(
         task="generation", model="hand-built/lm", inputs={"prompt": prompt}, tokens=TOKENS, words=list(WORDS), targets=targets,
-        predicted_label=text, probabilities={}, method="layer_ig", settings={"n_steps": 8},
+        predicted_label=text, probabilities={}, method="layer_ig", settings={"n_steps": 8, "tolerance": TOLERANCE},
         generation=Generation(text, len(TOKENS) - len(continuation), steps),
     )
 

@@ -128,6 +128,8 @@ def test_zero_shot_windows_per_label_and_short_texts_unchanged():
         for window in windows:
             gap = window["scores"][0] - window["baseline_scores"][0]
             assert sum(window["token_scores"][0]) - gap == pytest.approx(window["deltas"][0], abs=1e-9)
+        each = [abs(w["deltas"][0]) <= 0.01 * abs(w["scores"][0] - w["baseline_scores"][0]) + 1e-9 for w in windows]
+        assert target.converged is all(each)
     plain = explainer("zero_shot", model_and_tokenizer, candidate_labels=["food", "travel", "sport"])(SHORT, target="all")
     assert short.probabilities == pytest.approx(plain.probabilities, abs=1e-12)
     for got, expected in zip(short.targets, plain.targets):
