@@ -108,7 +108,9 @@ class PathIntegralBackend(GradientBackend):
 
     def integrate(self, problem: Problem, point: Point, ends: Endpoints) -> Attributions:
         device = ends.end.device
-        chunking = Chunking(self.internal_batch_size, self.memory_budget or default_memory_budget(device))
+        chunking = Chunking(
+            self.internal_batch_size, self.memory_budget or default_memory_budget(device), weight_floor=self.memory_budget is None
+        )
         if self.n_steps == "auto":
             return adaptive_attributions(point, problem, ends, self.tolerance, self.max_steps, chunking, self.precision(device))
         alphas, weights = integration_steps(self.method, self.n_steps)

@@ -80,4 +80,6 @@ class SampledGradientBackend(GradientBackend):
 
     def chunking(self, device: torch.device) -> Chunking:
         """How the samples are cut into forward passes."""
-        return Chunking(self.internal_batch_size, self.memory_budget or default_memory_budget(device))
+        return Chunking(
+            self.internal_batch_size, self.memory_budget or default_memory_budget(device), weight_floor=self.memory_budget is None
+        )

@@ -5,9 +5,10 @@ from __future__ import annotations
 import random
 
 import pytest
+import torch
 
 from attrix.integration.batching import PADDING_ALLOWANCE
-from attrix.integration.chunking import Chunking
+from attrix.integration.chunking import Chunking, saved_bytes
 
 
 def _slices(chunking: Chunking, count: int, rows_per_item: int = 1, work: list[int] | None = None, kept_bytes: int = 0):
@@ -35,6 +36,26 @@ def test_a_budget_is_measured_on_one_item_then_fills_the_others_and_is_remembere
     assert _slices(chunking, 12, rows_per_item=2, kept_bytes=200) == [(0, 1, True), (1, 6, False), (6, 11, False), (11, 12, False)]
     assert chunking.row_bytes == 100
     assert _slices(chunking, 12, rows_per_item=1) == [(0, 10, False), (10, 12, False)]
+
+
+@pytest.mark.parametrize(("weight_floor", "expected"), [(True, [(0, 1), (1, 11), (11, 12)]), (False, [(0, 1), (1, 6), (6, 11), (11, 12)])])
+def test_weights_larger_than_a_default_budget_widen_the_chunks_to_their_size(weight_floor, expected):
+    chunking = Chunking(memory_budget=1000, weight_floor=weight_floor)
+    found = []
+    for part, kept in chunking.chunks(12, 2):
+        if kept is not None:
+            kept[:] = [200, 2000]  # 100 bytes a row, 2000 of weights: chunks of 2000 bytes, 10 items of 2 rows
+        found.append((part.start, part.stop))
+    assert found == expected and chunking.weight_bytes == 2000
+
+
+def test_the_weights_a_pass_keeps_are_measured_once_and_activations_per_row():
+    weight = torch.randn(64, 32)
+    rows = torch.randn(5, 64, requires_grad=True)
+    with saved_bytes(5) as total:
+        torch.tanh(rows @ weight @ weight.T)  # weight kept twice (once transposed, the same storage)
+    assert total[1] == weight.numel() * 4
+    assert total[0] >= rows.numel() * 4
 
 
 def test_a_budget_below_one_row_still_runs_one_item_at_a_time():
