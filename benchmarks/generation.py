@@ -24,7 +24,6 @@ import shlex
 import sys
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from math import ceil
 from pathlib import Path
 from statistics import median
 from typing import Any, Callable
@@ -214,13 +213,14 @@ def equal_quality(case: Setup, name: str, budget_s: float) -> dict[str, Any]:
 
 
 def passes(row: dict[str, Any]) -> str:
-    """The forward and backward passes each tool runs at fixed steps (attrix: all points in one chunk by default)."""
+    """The forward and backward passes each tool runs at fixed steps (attrix's points cut into chunks by the memory
+    budget, or the size of the model's weights where that is more: the work is the same however they are cut)."""
     case, steps = row["case_setup"], row["steps"]
     n, full = len(case.ids), case.prompt_tokens + len(case.ids)
     prefixes = sum(case.prompt_tokens + k for k in range(n))
     return (
-        f"{row['case']}: attrix ceil({steps}/{steps}) = 1 forward of {steps} points × {full} tokens, then {n} backward "
-        f"passes through that graph ({n * steps * full} token-points of backward); captum {n} × (1 forward + 1 "
+        f"{row['case']}: attrix a forward of {steps} points × {full} tokens (in chunks), then {n} backward "
+        f"passes through each chunk's graph ({n * steps * full} token-points of backward); captum {n} × (1 forward + 1 "
         f"backward) of {steps} points over prefixes of {case.prompt_tokens}…{full - 1} tokens "
         f"({steps * prefixes} token-points each way)"
     )
