@@ -18,9 +18,9 @@ def timed(call: Callable[[], Any]) -> float:
     return time.perf_counter() - start
 
 
-def alternating(calls: dict[str, Callable[[], Any]], runs: int) -> dict[str, list[float]]:
-    """A warm-up of each, then ``runs`` rounds running each once in turn: the seconds of each run."""
-    for call in calls.values():
+def alternating(calls: dict[str, Callable[[], Any]], runs: int, warm_up: bool = True) -> dict[str, list[float]]:
+    """A warm-up of each (unless not ``warm_up``), then ``runs`` rounds running each once in turn: the seconds of each run."""
+    for call in calls.values() if warm_up else ():
         call()
     results: dict[str, list[float]] = {name: [] for name in calls}
     for _ in range(runs):

@@ -3,11 +3,14 @@
     python benchmarks/run.py                       # the full table, appended to benchmarks/RESULTS.md
     python benchmarks/run.py --runs 1 --texts 16 --no-record   # a quick look, printed only
     python benchmarks/run.py --cases ner --no-memory --fixed-steps 0   # one case, no memory processes, no attrix@50
+    python benchmarks/run.py --cases qa pairwise --ti-equal-quality    # and transformers-interpret at attrix's quality
 
 Installs nothing; one torch thread. Per case, this process times attrix (``--steps``), attrix at ``--fixed-steps``
 Gauss-Legendre steps (50 by default: transformers-interpret's steps and method, so its quality) and
 transformers-interpret: a warm-up of each, then alternating runs, the median reported. The peak memory of each
-tool is measured in a fresh process per case and tool (benchmarks/memory.py).
+tool is measured in a fresh process per case and tool (benchmarks/memory.py). With ``--ti-equal-quality`` it also
+finds the fewest steps of 50, 100, 200, 400, 800 at which transformers-interpret meets the bar where attrix does,
+and times it there against attrix.
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from cases import (  # noqa: E402
+    LEGACY_STEPS,
     REFERENCE_STEPS,
     Case,
     build_case,
@@ -46,50 +50,95 @@ from memory import TOOLS, measured_in_child  # noqa: E402
 from overhead import overhead_ratio  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
-TARGETS = {"sequence": 0.5, "multilabel": 0.35, "ner": 0.25, "zero_shot": 0.5, "batch": 0.5}
+TARGETS = {"sequence": 0.5, "multilabel": 0.35, "ner": 0.25, "zero_shot": 0.5, "qa": 0.5, "pairwise": 0.5, "batch": 0.5}
+EQUAL_TARGET = 0.5
+"""The issue's target for attrix ÷ transformers-interpret at equal quality, on every case."""
+LADDER = (50, 100, 200, 400, 800)
+"""The steps tried for transformers-interpret at attrix's quality, fewest first."""
 BAR_COSINE, BAR_ERROR = 0.999, 0.01
 Column = tuple[str, Callable[[dict[str, Any]], str]]
 """A column of the table: its header, and its cell for a row of results."""
 
 
-def quality(found: list[tuple[list[float], float]], reference: list[Any]) -> dict[str, float]:
-    """Worst relative completeness error and cosine to the reference over every target, and how many miss the bar."""
+def quality(found: list[tuple[list[float], float]], reference: list[Any]) -> dict[str, Any]:
+    """Worst relative completeness error and cosine to the reference over every target, and which miss the bar."""
     errors = [relative_error(total, ref.score, ref.baseline_score) for (_, total), ref in zip(found, reference)]
     cosines = [cosine(scores, ref.scores) for (scores, _), ref in zip(found, reference)]
-    missed = sum(error > BAR_ERROR or value < BAR_COSINE for error, value in zip(errors, cosines))
-    return {"error": max(errors), "cosine": min(cosines), "missed": missed, "targets": len(errors)}
+    off = {index for index, (error, value) in enumerate(zip(errors, cosines)) if error > BAR_ERROR or value < BAR_COSINE}
+    return {"error": max(errors), "cosine": min(cosines), "missed": len(off), "off": off, "targets": len(errors)}
 
 
-def attrix_quality(explain: Callable[[], list[Any]], reference: list[Any]) -> dict[str, float]:
+def attrix_quality(explain: Callable[[], list[Any]], reference: list[Any]) -> dict[str, Any]:
     """The quality of attrix's explanations by ``explain`` against the reference."""
     return quality([(target.scores, sum(target.scores)) for target in targets_of(explain(), legacy_keys)], reference)
+
+
+def legacy_quality(case: Case, steps: int, reference: list[Any]) -> dict[str, Any]:
+    """The quality of transformers-interpret's raw attributions on ``case`` at ``steps`` against the reference."""
+    with recorded_legacy() as made:
+        case.legacy_at(steps)
+    theirs = legacy_token_scores(made)
+    if len(theirs) != len(reference):
+        raise RuntimeError(f"{case.name}: transformers-interpret explained {len(theirs)} targets, attrix {len(reference)}")
+    return quality([(scores, sum(scores)) for scores in theirs], reference)
 
 
 def measure_case(case: Case, runs: int) -> dict[str, Any]:
     """Time and quality of attrix (at its steps, and at fixed steps if any) and transformers-interpret on ``case``."""
     reference = targets_of(case.reference(), legacy_keys)
-    with recorded_legacy() as made:
-        case.legacy()
-    theirs = legacy_token_scores(made)
-    if len(theirs) != len(reference):
-        raise RuntimeError(f"{case.name}: transformers-interpret explained {len(theirs)} targets, attrix {len(reference)}")
+    theirs = legacy_quality(case, LEGACY_STEPS, reference)
     calls = {name: call for name, call in {"attrix": case.attrix, "fixed": case.fixed, "legacy": case.legacy}.items() if call}
     found = {name: attrix_quality(call, reference) for name, call in calls.items() if name != "legacy"}
     seconds = {name: median(timings) for name, timings in alternating(calls, runs).items()}
     print(f"{case.name}: " + ", ".join(f"{name} {value:.3f} s" for name, value in seconds.items()), file=sys.stderr, flush=True)
     return {
         "case": case,
+        "reference": reference,
         "seconds": seconds,
-        "quality": {**found, "legacy": quality([(scores, sum(scores)) for scores in theirs], reference)},
+        "quality": {**found, "legacy": theirs},
         "load": load_average(),
         "steps": case.steps_used(),
     }
+
+
+def fewest_legacy_steps(row: dict[str, Any], max_steps: int) -> tuple[int | None, dict[str, Any]]:
+    """The fewest steps of ``LADDER`` (up to ``max_steps``) at which transformers-interpret misses the bar on no target
+    where attrix meets it, and its quality there (None and its quality at the last steps tried if none does)."""
+    case, wanted = row["case"], row["quality"]["attrix"]["off"]
+    found = row["quality"]["legacy"]
+    for steps in [steps for steps in LADDER if steps <= max_steps]:
+        found = found if steps == LEGACY_STEPS else legacy_quality(case, steps, row["reference"])
+        print(f"{case.name}: transformers-interpret at {steps} steps, {found['missed']}/{found['targets']} off the bar",
+              file=sys.stderr, flush=True)
+        if found["off"] <= wanted:
+            return steps, found
+    return None, found
+
+
+def equal_quality(row: dict[str, Any], runs: int, max_steps: int) -> dict[str, Any]:
+    """transformers-interpret at the fewest steps meeting attrix's quality, timed in ``runs`` rounds alternating with attrix.
+
+    The search's last call at those steps is transformers-interpret's warm-up; at its own 50 steps the rounds already run are used.
+    """
+    case = row["case"]
+    steps, found = fewest_legacy_steps(row, max_steps)
+    if steps is None:
+        return {"steps": None, "tried": max(tried for tried in LADDER if tried <= max_steps), "quality": found}
+    if steps == LEGACY_STEPS:
+        return {"steps": steps, "quality": found, "attrix": row["seconds"]["attrix"], "legacy": row["seconds"]["legacy"]}
+    timings = alternating({"attrix": case.attrix, "legacy": lambda: case.legacy_at(steps)}, runs, warm_up=False)
+    seconds = {name: median(values) for name, values in timings.items()}
+    print(f"{case.name}: attrix {seconds['attrix']:.3f} s, transformers-interpret@{steps} {seconds['legacy']:.3f} s",
+          file=sys.stderr, flush=True)
+    return {"steps": steps, "quality": found, **seconds}
 
 
 def measure(name: str, arguments: argparse.Namespace) -> dict[str, Any]:
     """The case ``name`` measured as ``arguments`` ask: times and quality here, then each tool's peak memory in a fresh process."""
     case = build_case(name, arguments.texts, arguments.steps, arguments.fixed_steps)
     row = measure_case(case, arguments.runs)
+    if arguments.ti_equal_quality:
+        row["equal"] = equal_quality(row, arguments.runs, arguments.ti_max_steps)
     if not arguments.no_memory:
         row["memory"] = {tool: measured_in_child(name, tool, arguments.texts, arguments.steps) for tool in TOOLS}
     return row
@@ -120,8 +169,27 @@ def missed_cell(row: dict[str, Any], tool: str) -> str:
     return f"{found['missed']}/{found['targets']}"
 
 
-def columns(fixed_steps: int, memory: bool) -> list[Column]:
-    """The table's columns, header and cell: attrix at ``fixed_steps`` unless 0, and peak memory if ``memory``."""
+def equal_steps_cell(row: dict[str, Any]) -> str:
+    """The fewest steps at which transformers-interpret meets attrix's quality, or the most tried and its targets off the bar."""
+    equal = row["equal"]
+    found = equal["quality"]
+    if equal["steps"] is None:
+        return f"not reached by {equal['tried']} ({found['missed']}/{found['targets']} off)"
+    return f"{equal['steps']} ({found['missed']}/{found['targets']} off)"
+
+
+def equal_ratio_cell(row: dict[str, Any]) -> str:
+    """attrix ÷ transformers-interpret at its fewest steps meeting attrix's quality, with the issue's target."""
+    equal = row["equal"]
+    if equal["steps"] is None:
+        return ""
+    value = equal["attrix"] / equal["legacy"]
+    return f"**{value:.3f}** (≤ {EQUAL_TARGET}{' ✓' if value <= EQUAL_TARGET else ' ✗'})"
+
+
+def columns(fixed_steps: int, memory: bool, equal: bool) -> list[Column]:
+    """The table's columns, header and cell: attrix at ``fixed_steps`` unless 0, peak memory if ``memory``, and
+    transformers-interpret at attrix's quality if ``equal``."""
     main: list[Column] = [
         ("case", lambda row: row["case"].description),
         ("attrix s", lambda row: seconds_cell(row, "attrix")),
@@ -138,8 +206,14 @@ def columns(fixed_steps: int, memory: bool) -> list[Column]:
         (f"attrix@{fixed_steps} err / cos", lambda row: quality_cell(row, "fixed")),
         (f"attrix@{fixed_steps} off the bar", lambda row: missed_cell(row, "fixed")),
     ]
+    same: list[Column] = [
+        ("TI steps at attrix's quality (off the bar)", equal_steps_cell),
+        ("attrix s / TI s there", lambda row: f"{row['equal']['attrix']:.3f} / {row['equal']['legacy']:.3f}" if row["equal"]["steps"] else ""),
+        ("ratio at equal quality (target)", equal_ratio_cell),
+    ]
     peak: list[Column] = [("peak MiB attrix / TI", lambda row: f"{row['memory']['attrix']:.0f} / {row['memory']['legacy']:.0f}")]
-    return main + (fixed if fixed_steps else []) + (peak if memory else []) + [("load avg", lambda row: row["load"])]
+    optional = (fixed if fixed_steps else []) + (same if equal else []) + (peak if memory else [])
+    return main + optional + [("load avg", lambda row: row["load"])]
 
 
 def table(rows: list[dict[str, Any]], chosen: list[Column]) -> str:
@@ -164,6 +238,10 @@ def method_notes(arguments: argparse.Namespace) -> list[str]:
     if arguments.fixed_steps:
         notes.append(f"- attrix@{arguments.fixed_steps}: attrix at n_steps={arguments.fixed_steps}, Gauss-Legendre "
                      "(transformers-interpret: 50 Gauss-Legendre steps), timed in the same rounds")
+    if arguments.ti_equal_quality:
+        notes.append(f"- TI at attrix's quality: transformers-interpret at {', '.join(map(str, LADDER))} steps (up to "
+                     f"{arguments.ti_max_steps}), once each, fewest first, until it misses the bar on no target where attrix "
+                     "meets it; then timed there in alternating runs with attrix (the search's last call its warm-up)")
     if not arguments.no_memory:
         notes.append("- peak MiB: per case and tool, a fresh process builds the case, then runs the call once: its peak "
                      "resident memory (VmHWM, reset once ready) above the resident memory then (benchmarks/memory.py)")
@@ -180,6 +258,10 @@ def main(argv: list[str] | None = None) -> int:
                         help="n_steps of a second, Gauss-Legendre attrix column (default 50, transformers-interpret's); 0: none")
     parser.add_argument("--overhead-steps", type=int, default=16, help="fixed steps for the framework-overhead check")
     parser.add_argument("--no-memory", action="store_true", help="skip the peak-memory processes (and the column)")
+    parser.add_argument("--ti-equal-quality", action="store_true",
+                        help="also time transformers-interpret at the fewest steps of 50, 100, 200, 400, 800 meeting attrix's quality")
+    parser.add_argument("--ti-max-steps", type=int, default=LADDER[-1], choices=LADDER,
+                        help=f"the most steps tried for --ti-equal-quality (default {LADDER[-1]})")
     parser.add_argument("--no-record", action="store_true", help=f"print only; do not append to {RESULTS.name}")
     arguments = parser.parse_args(argv)
     torch.set_num_threads(1)
@@ -197,7 +279,7 @@ def main(argv: list[str] | None = None) -> int:
         f"{overhead['attrix']:.3f} s vs {overhead['bare']:.3f} s, load avg {overhead['load']})",
         f"- total wall time {time.time() - started:.0f} s",
         "",
-        table(rows, columns(arguments.fixed_steps, not arguments.no_memory)),
+        table(rows, columns(arguments.fixed_steps, not arguments.no_memory, arguments.ti_equal_quality)),
         "",
     ])
     print(report)
