@@ -256,7 +256,7 @@ class ZeroShotClassification(TextTask):
         holds them by label, one target each)."""
         windows = explanation.details.get("windows")
         if not windows:
-            return [target.meets(tolerance) for target in explanation.targets]
+            return super().converged(explanation, tolerance)
         return [windows_converged(windows[target.label], 0, tolerance) for target in explanation.targets]
 
     def explanations(self, prepared: Prepared, attributions: Attributions) -> list[Explanation]:
