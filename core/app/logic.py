@@ -41,6 +41,9 @@ PREDICTED, ALL = "predicted", "all"
 TOP_K = 10
 """Words per target in the bar chart."""
 AUTO = "auto"
+NUMBER_BESIDE_AUTO = 50
+"""What a number option whose default is ``"auto"`` (``n_steps``) shows when its *auto* switch is turned off:
+transformers-interpret's 50 steps."""
 
 logger = logging.getLogger(__name__)
 
@@ -75,6 +78,13 @@ class OptionField:
     name: str
     default: bool | int | float | str
     auto: bool = False
+
+    @property
+    def number(self) -> int | float | None:
+        """The number its widget shows with *auto* off: the default, or ``NUMBER_BESIDE_AUTO`` when that is ``"auto"``."""
+        if self.default == AUTO:
+            return NUMBER_BESIDE_AUTO
+        return self.default if isinstance(self.default, (int, float)) and not isinstance(self.default, bool) else None
 
 
 @dataclass(frozen=True)
@@ -213,7 +223,9 @@ def task_option_fields(task: str) -> list[OptionField]:
 
 
 def _accepts_auto(backend: str, option: str, default: Any) -> bool:
-    """Whether a numeric ``option`` may also be ``AUTO`` (e.g. ``n_steps="auto"``): the backend accepts it."""
+    """Whether ``option`` is ``AUTO`` by default, or is numeric and may also be ``AUTO``: the backend accepts it."""
+    if default == AUTO:
+        return True
     if isinstance(default, bool) or not isinstance(default, (int, float)):
         return False
     try:

@@ -19,10 +19,10 @@ def option_widget(owner: str, field: app_logic.OptionField) -> Any:
     key = f"option-{owner}-{field.name}"
     if isinstance(field.default, bool):
         return st.checkbox(field.name, value=field.default, key=key)
-    if field.auto and st.toggle(f"{field.name}: auto", key=f"{key}-auto"):
+    if field.auto and st.toggle(f"{field.name}: auto", value=field.default == app_logic.AUTO, key=f"{key}-auto"):
         return app_logic.AUTO
-    if isinstance(field.default, (int, float)):
-        return st.number_input(field.name, value=field.default, min_value=type(field.default)(0), key=key)
+    if field.number is not None:
+        return st.number_input(field.name, value=field.number, min_value=type(field.number)(0), key=key)
     return st.text_input(field.name, value=field.default, key=key)
 
 

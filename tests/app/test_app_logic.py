@@ -115,8 +115,10 @@ def test_editable_options_and_which_take_auto(steps_backend):
         OptionField("scale", 1.0),
         OptionField("mode", "plain"),
     ]
-    names = [field.name for field in app_logic.option_fields("layer_ig")]
-    assert {"n_steps", "method"} <= set(names) and "internal_batch_size" not in names
+    fields = {field.name: field for field in app_logic.option_fields("layer_ig")}
+    assert {"n_steps", "method"} <= set(fields) and "internal_batch_size" not in fields
+    assert fields["n_steps"] == OptionField("n_steps", "auto", auto=True) and fields["n_steps"].number == 50
+    assert fields["tolerance"].number == 0.01 and fields["method"].number is None
 
 
 def test_only_changed_options_are_passed():

@@ -16,10 +16,14 @@ TIMEOUT = 120
 
 @pytest.fixture
 def app(default_model_dir_fixture, one_torch_thread, monkeypatch) -> AppTest:
-    """The page started on the embedded sentiment model, with 8 integration steps."""
+    """The page started on the embedded sentiment model, its *auto* steps switched off for 8 integration steps."""
     monkeypatch.setenv(app_logic.MODEL_ENV_VAR, str(default_model_dir_fixture))
     page = AppTest.from_file(str(app_logic.PAGE), default_timeout=TIMEOUT).run()
     assert not page.exception
+    steps = widget(page.toggle, "n_steps: auto")
+    assert steps.value is True and not [w for w in page.number_input if w.label == "n_steps"]
+    steps.set_value(False)
+    page.run()
     widget(page.number_input, "n_steps").set_value(8)
     return page.run()
 

@@ -52,7 +52,7 @@ def test_real_model_attributions_are_complete(explainer):
             assert abs(target.delta) < 0.01 * abs(gap) + 1e-4
 
 
-def test_real_model_agrees_with_captum(sentiment, explainer):
+def test_real_model_agrees_with_captum(sentiment):
     model, tokenizer = sentiment
     text = "The service was slow and the staff were rude"
     encoding = tokenizer(text, return_tensors="pt", return_special_tokens_mask=True)
@@ -62,7 +62,7 @@ def test_real_model_agrees_with_captum(sentiment, explainer):
         lambda ids, mask, types: torch.softmax(model(input_ids=ids, attention_mask=mask, token_type_ids=types).logits, -1),
         model.bert.embeddings.word_embeddings,
     ).attribute(encoding["input_ids"], baselines=baseline, additional_forward_args=(encoding["attention_mask"], encoding["token_type_ids"]), target=0, n_steps=50)
-    explanation = explainer(text, target="NEGATIVE")
+    explanation = attrix.Explainer(model, tokenizer, n_steps=50)(text, target="NEGATIVE")
     assert explanation.target().token_scores == pytest.approx(expected.sum(-1)[0].tolist(), abs=1e-5)
 
 
