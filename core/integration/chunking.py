@@ -40,7 +40,7 @@ class Chunking:
     weights that pass keeps, when those are more; without either, everything at once.
 
     Every pass reads all the weights it multiplies by, however few its rows: a chunk whose rows keep fewer bytes
-    than those weights spends its time reading weights. On SmolLM2-135M (540 MB of weights in the path, 40 MB of
+    than those weights spends its time reading weights. On SmolLM2-135M (513 MiB of weights in the path, 35 MiB of
     activations per point of a 36-token sequence) a 32 MiB budget cut 16 points into 16 passes, each backward pass
     through one point 0.38 s against 0.19 s a point through all 16 (benchmarks/RESULTS.md)."""
 
