@@ -26,6 +26,9 @@ def add_model_options(parser: argparse.ArgumentParser) -> None:
         help="a text longer than the model accepts: truncate it (default) or explain all of it in overlapping windows",
     )
     parser.add_argument("--stride", type=int, help="with --long-inputs windows: tokens each window shares with the next")
+    parser.add_argument(
+        "--window-length", type=int, help="with --long-inputs windows: tokens per window (default: the most the model accepts)"
+    )
 
 
 GENERATION_PATH = {"n_steps": "auto", "max_steps": 1024}
@@ -60,6 +63,7 @@ def explainer_of(arguments: argparse.Namespace):
         "n_steps": arguments.n_steps,
         "long_inputs": arguments.long_inputs,
         "stride": arguments.stride,
+        "window_length": arguments.window_length,
         "max_new_tokens": arguments.max_new_tokens,
     }
     options = {**(GENERATION_PATH if generation and arguments.n_steps is None else {})}

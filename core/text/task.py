@@ -48,6 +48,9 @@ from attrix.text.windows import (
 )
 
 BASELINE_TOKENS = ("pad", "unk", "mask")
+MIN_WINDOW_LENGTH = 8
+"""The shortest ``window_length``: room for the special tokens and a few of the text's."""
+WINDOW_OPTIONS = {"stride": "how much windows overlap", "window_length": "how many tokens a window holds"}
 
 
 class TokenizedTask(Task):
@@ -146,8 +149,9 @@ class TokenizedTask(Task):
 class TextTask(TokenizedTask):
     """A task over text: options ``embedding`` (the layer ``layer_ig`` attributes at), ``baseline``,
     ``word_aggregation``, and what to do with a text longer than the model accepts: ``long_inputs="truncate"``
-    (explain its beginning, with a warning) or ``"windows"`` (explain all of it in windows of the model's length
-    overlapping by ``stride`` tokens, a quarter of a window by default; attrix.text.windows)."""
+    (explain its beginning, with a warning) or ``"windows"`` (explain all of it in windows of ``window_length``
+    tokens, the model's length by default, overlapping by ``stride`` tokens, a quarter of a window by default;
+    attrix.text.windows)."""
 
     def __init__(
         self,
@@ -157,25 +161,30 @@ class TextTask(TokenizedTask):
         embedding: Literal["word", "position", "embeddings"] = "word",
         long_inputs: Literal["truncate", "windows"] = "truncate",
         stride: Annotated[int, Ge(0)] | None = None,
+        window_length: Annotated[int, Ge(MIN_WINDOW_LENGTH)] | None = None,
         **options: Any,
     ) -> None:
         super().__init__(model, processor, **options)
-        self.long_inputs, self.stride = long_inputs, stride
+        self.long_inputs, self.stride, self.window_length = long_inputs, stride, window_length
         self.embedding = embedding
         self._layer = self._embedding_layer(embedding)
         self.limit = token_limit(model, processor)
+        if window_length is not None and self.limit is not None and window_length > self.limit:
+            raise OptionError("window_length", f"at most {self.limit} tokens, the most {type(model).__name__} accepts")
 
     @classmethod
     def validate_options(cls, options: Mapping[str, Any]) -> None:
-        """``stride`` only with ``long_inputs="windows"``, which it shapes."""
-        if options.get("stride") is not None and options.get("long_inputs", "truncate") != "windows":
-            raise OptionError("stride", "given only with long_inputs='windows' (it sets how much windows overlap)")
+        """``stride`` and ``window_length`` only with ``long_inputs="windows"``, which they shape."""
+        for option, shapes in WINDOW_OPTIONS.items():
+            if options.get(option) is not None and options.get("long_inputs", "truncate") != "windows":
+                raise OptionError(option, f"given only with long_inputs='windows' (it sets {shapes})")
 
     def settings(self) -> dict[str, Any]:
-        """The options in force; ``stride`` only with windows, which it shapes."""
+        """The options in force; ``stride`` and ``window_length`` only with windows, which they shape."""
         settings = super().settings()
         if self.long_inputs != "windows":
-            del settings["stride"]
+            for option in WINDOW_OPTIONS:
+                del settings[option]
         return settings
 
     def converged(self, explanation: Explanation, tolerance: float) -> list[bool]:
@@ -241,14 +250,19 @@ class TextTask(TokenizedTask):
 
     @property
     def windowed(self) -> bool:
-        """Whether long texts are explained in windows (when the model's limit is known)."""
-        return self.long_inputs == "windows" and self.limit is not None
+        """Whether long texts are explained in windows (when their length is known)."""
+        return self.long_inputs == "windows" and self.window_limit is not None
+
+    @property
+    def window_limit(self) -> int | None:
+        """The most tokens a window holds: ``window_length``, else the model's limit."""
+        return self.window_length or self.limit
 
     def encode_windows(
         self, texts: Sequence[str], pairs: Sequence[str] | None = None, cut: int = 0
     ) -> tuple[Windowed, Inputs, Inputs]:
         """A batch as windows cut from sequence ``cut`` (one row each), the model inputs they give and their baseline."""
-        windowed = encode_windows(self.tokenizer, texts, pairs, self.limit, self.stride, cut)
+        windowed = encode_windows(self.tokenizer, texts, pairs, self.window_limit, self.stride, cut)
         return windowed, *self.model_inputs(windowed.windows)
 
     def predict(self, inputs: Inputs, baselines: Inputs) -> Prediction:

@@ -168,7 +168,7 @@ def edited(old: str, new: str) -> str:
 @pytest.mark.parametrize("text, key_path, line, fragments", [
     (edited("model: default", "modle: default"), "modle", 1, ["unknown key 'modle' at the top level", "valid: backend, batch_size", "did you mean 'model'?"]),
     (edited("n_steps: 8", "n_step: 8"), "backend.options.n_step", 6, ["unknown key 'n_step' at backend.options", "not an option of backend 'layer_ig' nor of task 'sequence'", "internal_batch_size", "method", "n_steps", "baseline", "did you mean 'n_steps'?"]),
-    (edited("task: sequence", "task: {name: sequence, options: {n_steps: 4}}"), "task.options.n_steps", 2, ["unknown key 'n_steps' at task.options", "it is an option of backend 'layer_ig': put it under backend.options", "valid: baseline, embedding, long_inputs, stride, word_aggregation"]),
+    (edited("task: sequence", "task: {name: sequence, options: {n_steps: 4}}"), "task.options.n_steps", 2, ["unknown key 'n_steps' at task.options", "it is an option of backend 'layer_ig': put it under backend.options", "valid: baseline, embedding, long_inputs, stride, window_length, word_aggregation"]),
     (edited("model: default", "model: {path: default, dtype: float64}"), "model.dtype", 1, ["'float64' is not allowed; allowed: float32, float16, bfloat16"]),
     (edited("model: default", "model:\n  path: default\n  device: gpu"), "model.device", 3, ["'gpu' is not allowed; allowed: cpu, cuda, cuda:N, mps"]),
     (BASE + "batch_size: 0\n", "batch_size", 12, ["0 is not allowed; allowed: an integer >= 1"]),

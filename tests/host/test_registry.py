@@ -377,7 +377,7 @@ def check_builtin_listing(entries: list[dict]) -> None:
         assert isinstance(entry["description"], str) and entry["description"]
     assert by_key["backend", "layer_ig"]["options"] == ["n_steps", "method", "internal_batch_size", "tolerance", "max_steps", "memory_budget", "autocast"]
     assert by_key["backend", "grad_x_input"]["options"] == []
-    assert set(by_key["task", "sequence"]["options"]) == {"embedding", "baseline", "word_aggregation", "long_inputs", "stride"}
+    assert set(by_key["task", "sequence"]["options"]) == {"embedding", "baseline", "word_aggregation", "long_inputs", "stride", "window_length"}
     assert by_key["renderer", "json"]["options"] == ["indent"]
     assert by_key["metric", "deletion_auc"]["options"] == ["steps"]
     assert [(field["name"], field["type"], field["required"]) for field in by_key["task", "qa"]["inputs"]] == [

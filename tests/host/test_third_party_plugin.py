@@ -295,7 +295,7 @@ def test_plugins_lists_the_third_party_entries_beside_the_builtins(outputs):
         assert entry["version"] == VERSION
     assert by_key["task", "sequence_logit"]["description"] == "Text classification explained toward the raw logit of a class, not its probability."
     assert by_key["backend", "plain_saliency"]["options"] == ["absolute"]
-    assert set(by_key["task", "sequence_logit"]["options"]) == {"embedding", "baseline", "word_aggregation", "long_inputs", "stride"}
+    assert set(by_key["task", "sequence_logit"]["options"]) == {"embedding", "baseline", "word_aggregation", "long_inputs", "stride", "window_length"}
     attrix_version = importlib.metadata.version("attrix")
     for key in [("task", "sequence"), ("backend", "layer_ig"), ("backend", "ig"), ("backend", "grad_x_input"), ("renderer", "json")]:
         assert (by_key[key]["distribution"], by_key[key]["version"]) == ("attrix", attrix_version)

@@ -193,3 +193,32 @@ def test_stride_needs_windows_and_must_leave_room():
         explainer("sequence", wide(), long_inputs="windows", stride=500)(LONG)
     with pytest.raises(UnknownNameError, match="valid: truncate, windows"):
         explainer("sequence", wide(), long_inputs="slices")
+
+
+def test_window_length_sets_how_many_tokens_each_window_holds():
+    model_and_tokenizer = wide()
+    limit = attrix.Explainer(*model_and_tokenizer).task.limit
+    default = explainer("sequence", model_and_tokenizer, long_inputs="windows", stride=4)(LONG)
+    shorter = explainer("sequence", model_and_tokenizer, long_inputs="windows", stride=4, window_length=24)(LONG)
+    assert max(len(window["tokens"]) for window in default.details["windows"]) == limit
+    assert max(len(window["tokens"]) for window in shorter.details["windows"]) == 24
+    assert len(shorter.details["windows"]) > len(default.details["windows"])
+    assert shorter.words[-1].end == len(LONG) and [word.text for word in shorter.words] == [word.text for word in default.words]
+    for window in shorter.details["windows"]:
+        for tokens, score, baseline, delta in zip(window["token_scores"], window["scores"], window["baseline_scores"], window["deltas"]):
+            assert sum(tokens) - (score - baseline) == pytest.approx(delta, abs=1e-9)
+
+
+def test_a_text_longer_than_the_window_but_within_the_model_is_windowed():
+    short_enough = " ".join(LONG.split()[:30])
+    explanation = explainer("sequence", wide(), long_inputs="windows", window_length=16, stride=2)(short_enough)
+    assert len(explanation.details["windows"]) > 1 and explanation.words[-1].end == len(short_enough)
+
+
+def test_window_length_needs_windows_and_must_fit_the_model():
+    with pytest.raises(InputError, match="window_length.*long_inputs='windows'"):
+        explainer("sequence", wide(), window_length=24)
+    with pytest.raises(InputError, match="at most 64 tokens"):
+        explainer("sequence", wide(), long_inputs="windows", window_length=65)
+    with pytest.raises(InputError, match="window_length"):
+        explainer("sequence", wide(), long_inputs="windows", window_length=2)

@@ -75,9 +75,9 @@ def test_probabilities_equal_the_pipeline(sentiment, explainer):
 
 @pytest.mark.slow
 def test_a_negative_sentence_at_the_end_of_a_long_review_is_found_only_in_windows(sentiment):
-    """A 1,500-word review of the model's held-out positive sentences with one negative sentence near the end: in
-    windows its sentiment word is among the 10 words of largest absolute attribution (7th of 1,487 when written); truncated,
-    it is never seen."""
+    """A 1,500-word review of the model's held-out positive sentences with one negative sentence near the end:
+    truncated, it is never seen; in windows of 128 tokens its sentiment word is among the 3 words of largest absolute
+    attribution (docs/long-inputs.md: in windows of the model's 512 it is 7th, each window's share spread thin)."""
     rows = [json.loads(line) for line in (resources.files("attrix.api") / "data" / "sentiment_heldout.jsonl").open()]
     positive = [row["text"] for row in rows if row["label"] == "POSITIVE"]
     body: list[str] = []
@@ -88,8 +88,8 @@ def test_a_negative_sentence_at_the_end_of_a_long_review_is_found_only_in_window
     with pytest.warns(TruncationWarning):
         truncated = attrix.Explainer(*sentiment, n_steps=4)(review)
     assert "awful" not in [word.text for word in truncated.words]
-    explanation = attrix.Explainer(*sentiment, long_inputs="windows", n_steps=32)(review)
-    assert explanation.words[-1].end == len(review)
+    explanation = attrix.Explainer(*sentiment, long_inputs="windows", window_length=128, n_steps=16)(review)
+    assert explanation.words[-1].end == len(review) and len(explanation.details["windows"]) >= 15
     ranked = sorted(zip(explanation.words, explanation.target().word_scores), key=lambda pair: -abs(pair[1]))
-    top = [word.text for word, _ in ranked[:10]]
-    assert "awful" in top, ranked[:10]
+    top = [word.text for word, _ in ranked[:3]]
+    assert "awful" in top, ranked[:3]
