@@ -24,7 +24,7 @@ from attrix.drawing.figures import (
     png_bytes,
 )
 from attrix.drawing.pictures import load_picture
-from attrix.errors import InputError
+from attrix.errors import InputError, UnknownNameError
 
 ATTRIBUTION_TYPES = ("IG", "IGNT")
 """Plain integrated gradients, and integrated gradients inside a noise tunnel."""
@@ -185,7 +185,10 @@ class ImageClassificationExplainer:
                 stacklevel=2,
             )
             sign = "positive"
-        check_options(method, sign, outlier_threshold)
+        try:
+            check_options(method, sign, outlier_threshold)
+        except UnknownNameError as error:
+            raise ImageOptionError(error.what, error.name, error.valid) from None
         title = f"{METHOD_TITLES[method]} IG. Prediction - {self.predicted_class_name}"
         if self.selected_index != self.predicted_index:
             title += f", explaining {self.id2label[self.selected_index]}"

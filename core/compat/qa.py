@@ -103,8 +103,10 @@ class QuestionAnsweringExplainer(LegacyTextExplainer):
 
     @property
     def predicted_answer(self) -> str:
-        """The predicted answer: the text of the best valid span, as the question-answering pipeline gives it."""
-        return self._explained().details["answer"]
+        """The predicted answer's tokens joined by spaces, as transformers-interpret gave it (wordpieces as the
+        tokenizer writes them); ``explanation.details["answer"]`` is the span of the text, as the pipeline gives it."""
+        details = self._explained().details
+        return " ".join(self.explanation.tokens[details["start_token"] : details["end_token"] + 1])
 
     @property
     def question(self) -> str:

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import warnings
+
 import torch
 from transformers import PreTrainedModel, PreTrainedTokenizerBase
 
 from attrix.compat.base import LegacyTextExplainer
 from attrix.compat.output import HTML, LegacyAttributions, custom_id2label, visualize
-from attrix.contracts.targets import resolve_label
 
 
 class SequenceClassificationExplainer(LegacyTextExplainer):
@@ -43,10 +44,18 @@ class SequenceClassificationExplainer(LegacyTextExplainer):
         return self.word_attributions
 
     def _target(self, index: int | None, class_name: str | None) -> int | None:
-        """The output index ``index`` or ``class_name`` names (custom labels applied); None for the prediction."""
-        if index is not None:
+        """The output index ``index`` or ``class_name`` names (custom labels applied); None for the prediction, also
+        for a ``class_name`` that is not a label, with a warning (as transformers-interpret did)."""
+        if index is not None or class_name is None:
             return index
-        return None if class_name is None else resolve_label(class_name, self.id2label)
+        if class_name in self.label2id:
+            return self.label2id[class_name]
+        warnings.warn(
+            f"{class_name!r} is not among the labels ({', '.join(self.label2id)}): explaining the predicted class instead",
+            UserWarning,
+            stacklevel=3,
+        )
+        return None
 
     @property
     def word_attributions(self) -> list[tuple[str, float]]:

@@ -89,6 +89,11 @@ def test_image_bad_options_raise_value_error_as_transformers_interpret():
     ours = ImageClassificationExplainer(model, processor)
     with pytest.raises(ValueError):
         ours(tiny_vision.image(seed=0), noise_tunnel_type="nope", n_steps=2)
+    ours(tiny_vision.image(seed=0), n_steps=2)
+    with pytest.raises(ValueError, match="unknown method 'sketch'"):
+        ours.visualize(method="sketch")
+    with pytest.raises(ValueError, match="unknown sign 'sideways'"):
+        ours.visualize(sign="sideways")
 
 
 def test_image_custom_labels_count_is_transformers_interprets_label2id_rule():

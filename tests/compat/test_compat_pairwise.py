@@ -112,8 +112,9 @@ def test_flip_sign_is_honoured_for_models_with_several_outputs():
 
 def test_bad_input_gets_a_clear_error():
     ours = PairwiseSequenceClassificationExplainer(*cross_encoder("bert", 2))
-    with pytest.raises(attrix.UnknownNameError, match="valid: NEGATIVE, POSITIVE"):
-        ours(QUERY, PASSAGE, class_name="SIMILAR")
+    with pytest.warns(UserWarning, match=r"'SIMILAR' is not among the labels \(NEGATIVE, POSITIVE\)"):
+        ours(QUERY, PASSAGE, class_name="SIMILAR", n_steps=2)  # the prediction explained, as transformers-interpret does
+    assert ours.selected_index == ours.predicted_class_index
     with pytest.raises(attrix.InputError, match="text_pair"):
         ours(QUERY, "", n_steps=2)
     with pytest.raises(attrix.InputError, match="nothing explained yet"):

@@ -114,8 +114,11 @@ def test_answer_is_the_best_valid_span_with_the_right_token_types(seed, legacy_a
     legacy(QUESTION, CONTEXT, n_steps=1)
     first, last = best_valid_span(model, tokenizer, QUESTION, CONTEXT)
     assert (ours.start_pos, ours.end_pos) == (first, last)
-    offsets = tokenizer(QUESTION, CONTEXT, return_offsets_mapping=True)["offset_mapping"]
-    assert ours.predicted_answer == CONTEXT[offsets[first][0] : offsets[last][1]]
+    encoding = tokenizer(QUESTION, CONTEXT, return_offsets_mapping=True)
+    offsets = encoding["offset_mapping"]
+    assert ours.explanation.details["answer"] == CONTEXT[offsets[first][0] : offsets[last][1]]
+    # as transformers-interpret gives it: the span's tokens joined by spaces
+    assert ours.predicted_answer == " ".join(tokenizer.convert_ids_to_tokens(encoding["input_ids"][first : last + 1]))
     # transformers-interpret: the argmax start and end wherever they are (an empty or question span), and the
     # first [SEP] of the pair given token type 1
     assert legacy.predicted_answer == legacy_answer
@@ -195,7 +198,8 @@ Many researchers currently work in this space.
         word_attributions = qa_explainer("What is natural language processing ?", context)
     assert list(word_attributions) == ["start", "end"]
     assert word_attributions["start"][0] == ("[CLS]", 0.0) and word_attributions["start"][-1][0] == "[SEP]"
-    assert qa_explainer.predicted_answer in context
+    assert qa_explainer.explanation.details["answer"] in context
+    assert qa_explainer.predicted_answer == " ".join(qa_explainer.explanation.tokens[qa_explainer.start_pos : qa_explainer.end_pos + 1])
     qa_explainer.visualize("bert_qa_viz.html")
     assert "Natural Language Processing" in (tmp_path / "bert_qa_viz.html").read_text()
 

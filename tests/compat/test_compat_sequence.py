@@ -95,9 +95,17 @@ def test_custom_labels_rename_the_classes(same_token_types):
         SequenceClassificationExplainer(*same_token_types, custom_labels=["a", "b", "c"])
 
 
-def test_unknown_class_name_lists_the_labels(same_token_types):
-    with pytest.raises(attrix.UnknownNameError, match="valid: NEGATIVE, POSITIVE"):
-        SequenceClassificationExplainer(*same_token_types)(TEXTS[0], class_name="HAPPY")
+def test_an_unknown_class_name_explains_the_prediction_with_a_warning_listing_the_labels(same_token_types):
+    ours = SequenceClassificationExplainer(*same_token_types)
+    with pytest.warns(UserWarning, match=r"'HAPPY' is not among the labels \(NEGATIVE, POSITIVE\)"):
+        ours(TEXTS[0], class_name="HAPPY", n_steps=4)
+    assert ours.selected_index == ours.predicted_class_index
+    legacy = transformers_interpret.SequenceClassificationExplainer(*same_token_types)
+    with pytest.warns(UserWarning, match="'HAPPY' is not found"):
+        legacy(TEXTS[0], class_name="HAPPY", n_steps=4)
+    assert legacy.selected_index == ours.selected_index
+    with pytest.warns(UserWarning, match="'negative' is not among the labels"):
+        ours(TEXTS[0], class_name="negative", n_steps=4)  # names match exactly, as in transformers-interpret
 
 
 def test_visualize_writes_html_outside_notebooks(same_token_types, tmp_path):
