@@ -8,6 +8,7 @@ widget, example); datasets, the web app and ``attrix explain`` read them from th
 import importlib
 from typing import Any
 
+from attrix.api.comparison import Comparison, compare
 from attrix.api.display import display
 from attrix.api.evaluation import Evaluation, evaluate
 from attrix.api.explainer import Explainer
@@ -46,6 +47,7 @@ __all__ = [
     "Attributions",
     "AttrixError",
     "Backend",
+    "Comparison",
     "Evaluation",
     "Explainer",
     "Explanation",
@@ -75,6 +77,7 @@ __all__ = [
     "UnknownNameError",
     "Word",
     "ZeroShotClassificationExplainer",
+    "compare",
     "create",
     "display",
     "evaluate",

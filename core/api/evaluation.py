@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import math
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Annotated, Any
@@ -37,6 +38,8 @@ class Evaluation:
     ``value`` and ``random`` (the value for a seeded random ranking of the same features; None for a metric that does
     not rank)."""
     explanations: list[Explanation] = field(repr=False)
+    explain_seconds: float = 0.0
+    """Seconds spent explaining the inputs again (preparing and attributing), the metrics left out."""
 
     def summary(self) -> list[dict[str, Any]]:
         """Per metric, the mean of its values and of its random reference over inputs and targets (NaNs left out)."""
@@ -81,15 +84,19 @@ def evaluate(
         raise InputError("evaluate needs at least one metric")
     jobs = [_job(explainer, item, target) for item in (items if isinstance(items, list) else [items])]
     results: dict[int, Explanation] = {}
+    seconds = 0.0
     for key in dict.fromkeys(job.key for job in jobs):
         numbers = [number for number, job in enumerate(jobs) if job.key == key]
         for batch in length_batches([explainer.task.length(jobs[number].item) for number in numbers], explainer.batch_size):
             batch_numbers = [numbers[n] for n in batch]
-            done = _evaluate_batch(explainer, [jobs[number] for number in batch_numbers], chosen, features, seed, rows_per_pass)
+            done, explaining = _evaluate_batch(
+                explainer, [jobs[number] for number in batch_numbers], chosen, features, seed, rows_per_pass
+            )
+            seconds += explaining
             for number, explanation in zip(batch_numbers, done):
                 results[number] = explanation
     explanations = [results[number] for number in range(len(jobs))]
-    return Evaluation(_rows(explanations), explanations)
+    return Evaluation(_rows(explanations), explanations, seconds)
 
 
 class EvaluateOptions:
@@ -132,14 +139,17 @@ def _job(explainer: Explainer, item: Any, target: Target) -> Job:
 
 def _evaluate_batch(
     explainer: Explainer, jobs: list[Job], metrics: list[Metric], features: str | None, seed: int, rows_per_pass: int
-) -> list[Explanation]:
-    """A batch explained again and measured: the explanations given, or the fresh ones, holding the metrics."""
+) -> tuple[list[Explanation], float]:
+    """A batch explained again and measured: the explanations given, or the fresh ones, holding the metrics, and the
+    seconds explaining took."""
+    start = time.perf_counter()
     prepared, attributions, fresh = explainer.explain_batch([job.item for job in jobs], jobs[0].target)
+    explaining = time.perf_counter() - start
     measured = _measure(prepared, attributions, metrics, features, seed, rows_per_pass)
     done = [job.explanation or made for job, made in zip(jobs, fresh)]
     for number, explanation in enumerate(done):
         _fill(explanation, _cells(explanation, prepared, attributions, number), measured, metrics)
-    return done
+    return done, explaining
 
 
 def _cells(explanation: Explanation, prepared: Prepared, attributions: Attributions, number: int) -> list[tuple[int, int]]:

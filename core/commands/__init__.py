@@ -1,5 +1,5 @@
 """The subcommands of ``attrix``: each module adds its parser with ``add_command(commands)``."""
 
-from attrix.commands import app, demo, explain, plugins, run, validate
+from attrix.commands import app, compare, demo, explain, plugins, run, validate
 
-COMMANDS = (plugins, explain, demo, app, validate, run)
+COMMANDS = (plugins, explain, demo, app, validate, run, compare)
