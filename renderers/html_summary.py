@@ -1,4 +1,5 @@
-"""``summary.html``: a run's summary (``summary.json``) as one self-contained page, in the html renderer's style.
+"""``summary.html``: a run's summary (``summary.json``) as one self-contained page, in the html renderer's style: its
+counts and timings, its metrics per label (when the run has metrics) and each label's top words.
 
 Like the html renderer's pages it loads nothing and runs nothing, and every piece of user text (labels, words,
 the title, file names) is escaped. Each label's words are coloured on the one diverging scale, bounded by the
@@ -14,6 +15,7 @@ from urllib.parse import quote
 from attrix.renderers.html_style import PAGE_STYLE, STYLE, scored_span
 
 COLUMNS = ("word", "mean attribution", "rows")
+METRIC_COLUMNS = ("metric", "label", "mean", "95% interval", "n", "NaN", "random")
 
 
 def summary_page(summary: Mapping[str, Any], reports: Sequence[str] = (), title: str = "run summary") -> str:
@@ -24,7 +26,7 @@ def summary_page(summary: Mapping[str, Any], reports: Sequence[str] = (), title:
         f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
         f'<meta name="viewport" content="width=device-width, initial-scale=1"><title>{escape(title)}</title>'
         f'<style>{PAGE_STYLE}{STYLE}</style></head><body><div class="attrix"><h1>{escape(title)}</h1>'
-        f'{f"<nav>reports: {links}</nav>" if links else ""}{_counts(summary)}{labels}</div></body></html>\n'
+        f'{f"<nav>reports: {links}</nav>" if links else ""}{_counts(summary)}{_metrics(summary)}{labels}</div></body></html>\n'
     )
 
 
@@ -40,6 +42,36 @@ def _counts(summary: Mapping[str, Any]) -> str:
     head = "".join(f"<th>{name}</th>" for name, _ in cells)
     body = "".join(f"<td>{value}</td>" for _, value in cells)
     return f'<table class="counts"><tr>{head}</tr><tr>{body}</tr></table>'
+
+
+def _metrics(summary: Mapping[str, Any]) -> str:
+    """Each metric's mean per label, its bootstrap interval, its counts and its random reference, as one table; nothing
+    for a run without metrics."""
+    metrics = summary.get("metrics")
+    if not metrics:
+        return ""
+    bootstrap = summary["bootstrap"]
+    rows = "".join(
+        f"<tr><td>{escape(name)}</td><td>{escape(label)}</td><td>{_number(entry['mean'])}</td>"
+        f"<td>{_interval(entry['interval'])}</td><td>{entry['n']}</td><td>{entry['nan']}</td>"
+        f"<td>{_number(entry['random'])}</td></tr>"
+        for name, labels in metrics.items()
+        for label, entry in labels.items()
+    )
+    return (
+        f'<table class="metrics"><caption>faithfulness metrics per label: mean over the targets explained toward it '
+        f"(NaN values left out and counted), {bootstrap['confidence']:.0%} percentile bootstrap interval of "
+        f"{bootstrap['resamples']} resamples (seed {bootstrap['seed']}), and the mean for a random ranking</caption>"
+        f'<tr>{"".join(f"<th>{column}</th>" for column in METRIC_COLUMNS)}</tr>{rows}</table>'
+    )
+
+
+def _number(value: float | None) -> str:
+    return "–" if value is None else f"{value:.4g}"
+
+
+def _interval(bounds: Sequence[float] | None) -> str:
+    return "–" if bounds is None else f"[{bounds[0]:.4g}, {bounds[1]:.4g}]"
 
 
 def _label(label: str, entry: Mapping[str, Any], min_rows: int) -> str:

@@ -32,6 +32,8 @@ __all__ = ["ConfigError", "ConfigWarning", "OptionError", "load_experiment", "pa
 
 SHORTHANDS = {"model": "path", "task": "name", "backend": "name", "engine": "name"}
 """``model: PATH`` stands for ``model: {path: PATH}``, ``task: NAME`` for ``task: {name: NAME}``, and so on."""
+LISTS = {"renderers": "renderer", "metrics": "metric"}
+"""The keys that list plugins, each item ``{name, options}`` or just a name, and the kind of plugin they list."""
 ALLOWED = {("targets",): "predicted, all, a label name or index, or a list of label names and indices"}
 """What a key allows, where its type hint says it less clearly."""
 PACKAGES = {("output", "format", "parquet"): ("pyarrow", "parquet"), ("engine", "name", "ray"): ("ray", "ray")}
@@ -74,8 +76,9 @@ def expand_shorthands(data: dict[str, Any]) -> dict[str, Any]:
     for key, inner in SHORTHANDS.items():
         if isinstance(data.get(key), str):
             expanded[key] = {inner: data[key]}
-    if isinstance(data.get("renderers"), list):
-        expanded["renderers"] = [{"name": one} if isinstance(one, str) else one for one in data["renderers"]]
+    for key in LISTS:
+        if isinstance(data.get(key), list):
+            expanded[key] = [{"name": one} if isinstance(one, str) else one for one in data[key]]
     inputs = data.get("inputs")
     if isinstance(inputs, (list, str)):
         expanded["inputs"] = {"items" if isinstance(inputs, list) else "path": inputs}
@@ -123,13 +126,16 @@ def resolve(experiment: Experiment, located: Located, directory: Path) -> Experi
     backend = _entry("backend", experiment.backend.name or task.obj.default_backend, ("backend", "name"), located)
     task_options, backend_options = _route_options(experiment, task, backend, located)
     _check_targets(experiment, task, task_options, located)
-    renderers = tuple(_renderer(renderer, index, located) for index, renderer in enumerate(experiment.renderers))
+    renderers = tuple(_listed("renderers", renderer, index, located) for index, renderer in enumerate(experiment.renderers))
+    metrics = tuple(_listed("metrics", metric, index, located) for index, metric in enumerate(experiment.metrics))
+    _check_distinct_metrics(metrics, located)
     inputs = check_inputs(experiment.inputs, located, directory, task)
     return dataclasses.replace(
         experiment,
         task=Component(task.name, task_options),
         backend=Component(backend.name, backend_options),
         renderers=renderers,
+        metrics=metrics,
         inputs=inputs,
     )
 
@@ -277,18 +283,32 @@ def _route_options(
     return task_options, backend_options
 
 
-def _renderer(renderer: Component, index: int, located: Located) -> Component:
-    """``renderer`` with its name and options checked by the registered renderer."""
-    path = ("renderers", index)
-    entry = _entry("renderer", renderer.name, path + ("name",), located)
+def _listed(key: str, component: Component, index: int, located: Located) -> Component:
+    """The plugin at ``key[index]`` (a renderer or a metric) with its name and options checked by the registered class."""
+    path, kind = (key, index), LISTS[key]
+    entry = _entry(kind, component.name, path + ("name",), located)
     valid = options_of(entry.obj)
-    for key in renderer.options:
-        if key not in valid:
-            raise located.unknown_key(path + ("options", key), valid, f": not an option of renderer {entry.name!r}")
-    _check_options(
-        entry, renderer.options, {key: path + ("options", key) for key in renderer.options}, path + ("options",), located
-    )
-    return renderer
+    for option in component.options:
+        if option not in valid:
+            raise located.unknown_key(path + ("options", option), valid, f": not an option of {kind} {entry.name!r}")
+    paths = {option: path + ("options", option) for option in component.options}
+    _check_options(entry, component.options, paths, path + ("options",), located)
+    return component
+
+
+def _check_distinct_metrics(metrics: tuple[Component, ...], located: Located) -> None:
+    """Each metric named once: a run stores a metric's values under its name, so a second one would replace the first."""
+    first: dict[str | None, int] = {}
+    for index, metric in enumerate(metrics):
+        if metric.name in first:
+            raise located.bad_value(
+                ("metrics", index, "name"),
+                metric.name,
+                f"a metric not listed yet; it is metrics[{first[metric.name]}] already "
+                "(each metric is measured once, with one set of options)",
+                "is listed twice",
+            )
+        first[metric.name] = index
 
 
 def _check_options(

@@ -74,6 +74,8 @@ class Experiment:
     output: OutputSpec = field(default_factory=OutputSpec)
     seed: int = 0
     renderers: tuple[Component, ...] = ()
+    metrics: tuple[Component, ...] = ()
+    """Faithfulness metrics each batch's explanations are measured with (``attrix.evaluate``), seeded by ``seed``."""
     engine: EngineSpec = field(default_factory=EngineSpec)
 
     def to_dict(self) -> dict[str, Any]:

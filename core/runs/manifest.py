@@ -92,7 +92,8 @@ class Manifest:
 
     def check_resumable(self, experiment: Experiment, model: str) -> None:
         """Nothing unless the config or the model files differ from the run being resumed; then an error naming what differs."""
-        differing = [key for key in _differences(self.data["config"], plain(experiment)) if not key.startswith(FREE_ON_RESUME)]
+        recorded = {**plain(Experiment()), **self.data["config"]}  # a key the schema gained since counts as its default
+        differing = [key for key in _differences(recorded, plain(experiment)) if not key.startswith(FREE_ON_RESUME)]
         if model_hash(model) != self.data["model"]["sha256"]:
             differing.append(f"model files of {model!r} (sha256 differs)")
         if differing:

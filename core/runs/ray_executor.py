@@ -12,21 +12,18 @@ from attrix.experiments.schema import Experiment
 from attrix.runs.dataset import Row
 from attrix.runs.extras import require
 from attrix.runs.rows import WINDOW_BATCHES, ResultRow, explain_rows
-from attrix.runs.setup import explainer_for, model_location, target_of
+from attrix.runs.setup import batch_explainer, model_location
 
 
 class ExplainActor:
-    """One model per actor: explains the rows of each Ray batch into JSON result rows."""
+    """One model per actor: explains the rows of each Ray batch into JSON result rows, measured by the run's metrics if any."""
 
     def __init__(self, experiment: Experiment, device: str) -> None:
-        self.explainer = explainer_for(experiment, model_location(experiment.model), device)
-        self.target = target_of(experiment.targets)
+        self.explain = batch_explainer(experiment, model_location(experiment.model), device)
 
     def __call__(self, batch: dict[str, Any]) -> dict[str, list[str]]:
         rows = [pickle.loads(item) for item in batch["row"]]
-        return {
-            "result": [json.dumps(result) for results in explain_rows(self.explainer, rows, self.target) for result in results]
-        }
+        return {"result": [json.dumps(result) for results in explain_rows(self.explain, rows) for result in results]}
 
 
 class RayExecutor:

@@ -6,10 +6,13 @@ import json
 import warnings
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any
 
+from attrix.api.evaluation import evaluate
 from attrix.api.explainer import Explainer
 from attrix.contracts.explanation import Explanation
+from attrix.contracts.metric import Metric
 from attrix.contracts.targets import Target
 from attrix.errors import AttrixError
 from attrix.integration.batching import length_batches
@@ -21,41 +24,59 @@ WINDOW_BATCHES = 4
 """Engines hand ``explain_rows`` this many batches' worth of rows at a time: enough to group by length, few enough to stream."""
 
 
-def explain_rows(explainer: Explainer, rows: Sequence[Row], target: Target) -> Iterator[list[ResultRow]]:
+@dataclass(frozen=True)
+class BatchExplainer:
+    """How a run explains a batch of inputs: its explainer toward its target, and, when the run has metrics, each
+    explanation measured by them (``attrix.evaluate``, which explains the batch once and measures it)."""
+
+    explainer: Explainer
+    target: Target
+    metrics: tuple[Metric, ...] = ()
+    seed: int = 0
+    """Seeds the random ranking each metric is also measured for."""
+
+    def __call__(self, inputs: list[Any]) -> list[Explanation]:
+        if not self.metrics:
+            return self.explainer(inputs, target=self.target)
+        return evaluate(inputs, self.explainer, list(self.metrics), target=self.target, seed=self.seed).explanations
+
+
+def explain_rows(explain: BatchExplainer, rows: Sequence[Row]) -> Iterator[list[ResultRow]]:
     """The result rows of ``rows``, a batch at a time: the rows the task refuses first, then batches sorted by length."""
+    task = explain.explainer.task
     refused, accepted = [], []
     for row in rows:
         if row.problem is not None:
             refused.append(error_row(row, row.problem))
             continue
         try:
-            checked = explainer.task.check(row.input)
+            checked = task.check(row.input)
         except AttrixError as error:
             refused.append(error_row(row, str(error)))
             continue
-        accepted.append((explainer.task.length(checked), row))
+        accepted.append((task.length(checked), row))
     if refused:
         yield refused
-    for batch in length_batches([length for length, _ in accepted], explainer.batch_size):
-        yield _explain_batch(explainer, [accepted[number][1] for number in batch], target)
+    for batch in length_batches([length for length, _ in accepted], explain.explainer.batch_size):
+        yield _explain_batch(explain, [accepted[number][1] for number in batch])
 
 
-def _explain_batch(explainer: Explainer, rows: list[Row], target: Target) -> list[ResultRow]:
+def _explain_batch(explain: BatchExplainer, rows: list[Row]) -> list[ResultRow]:
     """The batch explained at once; if it fails or warns, row by row, so each row gets its own error or warning."""
     try:
         with truncations() as warned:
-            explanations = explainer([row.input for row in rows], target=target)
+            explanations = explain([row.input for row in rows])
         if not warned:
             return [explained_row(row, explanation, []) for row, explanation in zip(rows, explanations)]
     except AttrixError:
         pass
-    return [_explain_one(explainer, row, target) for row in rows]
+    return [_explain_one(explain, row) for row in rows]
 
 
-def _explain_one(explainer: Explainer, row: Row, target: Target) -> ResultRow:
+def _explain_one(explain: BatchExplainer, row: Row) -> ResultRow:
     try:
         with truncations() as warned:
-            (explanation,) = explainer([row.input], target=target)
+            (explanation,) = explain([row.input])
     except AttrixError as error:
         return error_row(row, str(error))
     return explained_row(row, explanation, warned)

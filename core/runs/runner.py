@@ -21,8 +21,8 @@ from attrix.runs.outputs import Results, open_results
 from attrix.runs.progress import progress_bar
 from attrix.runs.reports import write_reports
 from attrix.runs.rows import WINDOW_BATCHES, ResultRow, explain_rows
-from attrix.runs.setup import explainer_for, model_location, target_of, task_class
-from attrix.runs.summary import WordMeans, summary
+from attrix.runs.setup import batch_explainer, model_location, task_class
+from attrix.runs.summary import MetricValues, WordMeans, summary
 
 if TYPE_CHECKING:
     from attrix.runs.ray_executor import RayExecutor
@@ -53,18 +53,17 @@ class LocalExecutor:
     name = "local"
 
     def __init__(self, experiment: Experiment, model: str) -> None:
-        self.explainer = explainer_for(experiment, model)
-        self.target = target_of(experiment.targets)
+        self.explain = batch_explainer(experiment, model)
         self.window = WINDOW_BATCHES * experiment.batch_size
 
     @property
     def device(self) -> str:
-        return str(next(self.explainer.model.parameters()).device)
+        return str(next(self.explain.explainer.model.parameters()).device)
 
     def windows(self, rows: Iterator[Row]) -> Iterator[Iterable[list[ResultRow]]]:
         """Each window of rows as the batches of result rows it gives, computed as they are consumed."""
         while window := list(itertools.islice(rows, self.window)):
-            yield explain_rows(self.explainer, window, self.target)
+            yield explain_rows(self.explain, window)
 
 
 class RunInterruptedError(AttrixError):
@@ -123,9 +122,10 @@ def _run_locked(experiment: Experiment, directory: Path, resume: bool, show_prog
         ) from None
     finally:
         results.close()
-    counts, words, explanations = _read_back(results)
+    metrics = MetricValues(tuple(metric.name for metric in experiment.metrics))
+    counts, words, explanations = _read_back(results, metrics)
     wall_seconds = manifest.finish(counts)
-    document = summary(counts, words, wall_seconds)
+    document = summary(counts, words, wall_seconds, metrics, experiment.seed)
     (directory / SUMMARY).write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
     reports = write_reports(explanations, experiment.renderers, directory, stem="report") if experiment.renderers else []
     result = RunResult(directory, counts, reports + _summary_page(experiment, document, directory, reports))
@@ -191,8 +191,9 @@ def _advancing(batches: Iterable[list[ResultRow]], advance: Callable[[int], None
         advance(len(batch))
 
 
-def _read_back(results: Results) -> tuple[dict[str, int], WordMeans, list[Explanation]]:
-    """The row counts, the word means and the first explanations, from the results as written."""
+def _read_back(results: Results, metrics: MetricValues) -> tuple[dict[str, int], WordMeans, list[Explanation]]:
+    """The row counts, the word means and the first explanations, from the results as written; their metric values
+    counted into ``metrics``."""
     counts = {"rows": 0, "explained": 0, "errors": 0, "warnings": 0}
     words, explanations = WordMeans(), []
     for row in results.rows():
@@ -204,6 +205,7 @@ def _read_back(results: Results) -> tuple[dict[str, int], WordMeans, list[Explan
         counts["explained"] += 1
         explanation = Explanation.from_dict(row["explanation"])
         words.add(explanation)
+        metrics.add(explanation)
         if len(explanations) < REPORT_ROWS:
             explanations.append(explanation)
     return counts, words, explanations

@@ -11,6 +11,8 @@ from attrix.api.explainer import Explainer
 from attrix.api.loading import architecture_of, choose_task, load_config
 from attrix.contracts.targets import Target
 from attrix.experiments.schema import DEFAULT_LM, DEFAULT_MODEL, Experiment, ModelSpec
+from attrix.host.registry import create
+from attrix.runs.rows import BatchExplainer
 
 
 def model_location(model: ModelSpec) -> str:
@@ -63,3 +65,9 @@ def target_of(targets: str | int | list[str | int]) -> Target:
     if targets == "predicted":
         return None
     return list(targets) if isinstance(targets, (list, tuple)) else targets
+
+
+def batch_explainer(experiment: Experiment, model: str, device: str | None = None) -> BatchExplainer:
+    """What explains the experiment's batches: its seeded ``Explainer`` toward its targets, with its metrics if any."""
+    metrics = tuple(create("metric", metric.name, **metric.options) for metric in experiment.metrics)
+    return BatchExplainer(explainer_for(experiment, model, device), target_of(experiment.targets), metrics, experiment.seed)

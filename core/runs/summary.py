@@ -1,11 +1,15 @@
-"""``summary.json``: a run's counts and timings, and per label the words with the largest mean attribution across the
-dataset (for generations, under one label, ``GENERATED``, the prompt words that drive the whole continuation)."""
+"""``summary.json``: a run's counts and timings, per label the words with the largest mean attribution across the
+dataset (for generations, under one label, ``GENERATED``, the prompt words that drive the whole continuation), and,
+when the run has metrics, per metric and label their mean with a bootstrap interval."""
 
 from __future__ import annotations
 
+import math
 from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
+
+import numpy as np
 
 from attrix.contracts.explanation import Explanation
 
@@ -14,6 +18,9 @@ MIN_ROWS = 2
 """A word is ranked only when it occurs in at least this many rows explained toward the label."""
 GENERATED = "(generated text)"
 """The label generations count toward: each prompt word's attributions summed over the explained steps."""
+RESAMPLES = 1000
+CONFIDENCE = 0.95
+"""The percentile bootstrap of a metric's mean: this many resamples, for an interval of this confidence."""
 
 
 @dataclass
@@ -60,12 +67,80 @@ class WordMeans:
         return labels
 
 
-def summary(counts: dict[str, int], words: WordMeans, wall_seconds: float) -> dict[str, Any]:
-    """The summary document: counts, timings and the top words per label."""
-    done = counts["explained"] + counts["errors"]
+def label_of(explanation: Explanation, index: int) -> str:
+    """The label the explanation's ``index``-th target counts toward: its own, or ``GENERATED`` for a generation."""
+    return GENERATED if explanation.generation is not None else explanation.targets[index].label
+
+
+@dataclass
+class MetricValues:
+    """Per metric and label, the value of each target explained toward the label (NaN where the metric has none) and
+    its random reference's (None for a metric that does not rank)."""
+
+    names: tuple[str, ...]
+    values: dict[str, dict[str, list[float]]] = field(default_factory=lambda: defaultdict(lambda: defaultdict(list)))
+    randoms: dict[str, dict[str, list[float | None]]] = field(default_factory=lambda: defaultdict(lambda: defaultdict(list)))
+
+    def add(self, explanation: Explanation) -> None:
+        """Count the values ``explanation.metrics`` holds for each of its targets."""
+        for name in self.names:
+            result = explanation.metrics.get(name)
+            if result is None:
+                continue
+            for index, value in enumerate(result["values"]):
+                label = label_of(explanation, index)
+                self.values[name][label].append(math.nan if value is None else value)
+                self.randoms[name][label].append(None if result["random"] is None else result["random"][index])
+
+    def summary(self, seed: int) -> dict[str, Any]:
+        """Per metric and label: the mean, its bootstrap interval, how many values count and how many are NaN, and the
+        random reference's mean."""
+        return {name: self._per_label(name, seed) for name in self.names}
+
+    def _per_label(self, name: str, seed: int) -> dict[str, Any]:
+        values, randoms = self.values[name], self.randoms[name]
+        return {label: _metric_entry(values[label], randoms[label], seed) for label in sorted(values)}
+
+
+def _metric_entry(values: list[float], randoms: list[float | None], seed: int) -> dict[str, Any]:
+    """One label's entry of one metric: the mean of its finite values, their interval and counts, the random's mean."""
+    finite = np.array([value for value in values if not math.isnan(value)])
+    references = [value for value in randoms if value is not None and not math.isnan(value)]
     return {
+        "mean": float(finite.mean()) if finite.size else None,
+        "interval": bootstrap_interval(finite, seed),
+        "n": int(finite.size),
+        "nan": len(values) - int(finite.size),
+        "random": float(np.mean(references)) if references else None,
+    }
+
+
+def bootstrap_interval(
+    values: np.ndarray, seed: int, resamples: int = RESAMPLES, confidence: float = CONFIDENCE
+) -> list[float] | None:
+    """The percentile bootstrap interval of the mean of ``values``, resampled with a generator seeded by ``seed``; the
+    values are sorted first, so the interval does not depend on the order rows were written in. None for no values."""
+    if not values.size:
+        return None
+    rng = np.random.default_rng(seed)
+    means = np.sort(values)[rng.integers(0, values.size, size=(resamples, values.size))].mean(axis=1)
+    tail = (1 - confidence) / 2 * 100
+    low, high = np.percentile(means, [tail, 100 - tail])
+    return [float(low), float(high)]
+
+
+def summary(
+    counts: dict[str, int], words: WordMeans, wall_seconds: float, metrics: MetricValues | None = None, seed: int = 0
+) -> dict[str, Any]:
+    """The summary document: counts, timings, the top words per label and, with ``metrics``, the metrics per label."""
+    done = counts["explained"] + counts["errors"]
+    document = {
         "counts": counts,
         "timings": {"wall_seconds": wall_seconds, "rows_per_second": round(done / wall_seconds, 3) if wall_seconds > 0 else None},
         "top_words_per_label": words.top(),
         "min_rows_per_word": MIN_ROWS,
     }
+    if metrics is not None and metrics.names:
+        document["metrics"] = metrics.summary(seed)
+        document["bootstrap"] = {"resamples": RESAMPLES, "confidence": CONFIDENCE, "seed": seed}
+    return document
