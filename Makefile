@@ -34,9 +34,9 @@ test: setup
 test-fast: setup
 	$(BIN)/pytest -m "$(FAST)"
 
-# The property-based tests of tests/test_fuzz.py at length: many more examples, a fresh seed each run.
+# The property-based tests (tests/test_fuzz*.py) at length: many more examples, a fresh seed each run.
 fuzz: setup
-	ATTRIX_FUZZ=long $(BIN)/pytest tests/test_fuzz.py --hypothesis-show-statistics
+	ATTRIX_FUZZ=long $(BIN)/pytest tests/test_fuzz.py tests/test_fuzz_surfaces.py --hypothesis-show-statistics
 
 docs: setup
 	$(BIN)/mkdocs build --strict
