@@ -17,16 +17,20 @@ from attrix.contracts.backend import Attributions
 from attrix.contracts.explanation import Explanation
 from attrix.contracts.metric import Measured, Metric
 from attrix.contracts.options import OptionError, check_arguments
+from attrix.contracts.problem import Problem
 from attrix.contracts.targets import Target
-from attrix.contracts.task import Prepared
+from attrix.contracts.task import Prepared, Task
 from attrix.errors import InputError
 from attrix.host.registry import create
 from attrix.integration.batching import length_batches
 from attrix.integration.removal import RemovalScorer, grouping, per_feature
+from attrix.text.removal import DeletionScorer, removal_token_id, with_removal_token
+from attrix.text.task import BASELINE_TOKENS, TokenizedTask
 
 DEFAULT_METRICS = ("comprehensiveness", "sufficiency")
-REMOVALS = ("baseline",)
-"""How a removed feature is replaced: by the task's baseline (the reference integrated gradients start from)."""
+REMOVALS = ("baseline", *BASELINE_TOKENS, "delete")
+"""How a removed feature is removed: replaced by the task's baseline (the reference integrated gradients start
+from), a token of text replaced by the tokenizer's pad, unk or mask token, or deleted from the sequence."""
 
 
 @dataclass
@@ -74,11 +78,14 @@ def evaluate(
     (an explanation: its ``inputs``, toward its targets' labels; an input: toward ``target``) and attributed again
     by its backend, so that attributions, targets and features line up with the problem the model scores. Each
     metric is a registered name or a ``Metric``; ``features`` is the task's grouping to remove (default: words of
-    text, patches of images); ``removal="baseline"`` puts the task's baseline in a removed feature's place. Every
+    text, patches of images). ``removal`` says how a feature is removed: ``"baseline"`` puts the task's baseline in
+    its place; for text, ``"mask"``, ``"pad"`` or ``"unk"`` replaces its tokens by that token of the tokenizer, and
+    ``"delete"`` deletes them from the sequence (the rest packed together, positions numbered anew). Every
     metric is also measured for a random ranking of the same features, seeded by ``seed``; perturbed inputs run
     ``rows_per_pass`` at a time. The values are stored in each explanation's ``metrics``.
     """
     check_arguments(EvaluateOptions, "evaluate", {"seed": seed, "rows_per_pass": rows_per_pass, "removal": removal})
+    check_removal(explainer, removal)
     chosen = [metric if isinstance(metric, Metric) else create("metric", metric) for metric in metrics]
     if not chosen:
         raise InputError("evaluate needs at least one metric")
@@ -90,7 +97,7 @@ def evaluate(
         for batch in length_batches([explainer.task.length(jobs[number].item) for number in numbers], explainer.batch_size):
             batch_numbers = [numbers[n] for n in batch]
             done, explaining = _evaluate_batch(
-                explainer, [jobs[number] for number in batch_numbers], chosen, features, seed, rows_per_pass
+                explainer, [jobs[number] for number in batch_numbers], chosen, Measuring(features, removal, seed, rows_per_pass)
             )
             seconds += explaining
             for number, explanation in zip(batch_numbers, done):
@@ -107,9 +114,40 @@ class EvaluateOptions:
 
     @classmethod
     def validate_options(cls, options: dict[str, Any]) -> None:
-        """Only ``removal="baseline"`` for now."""
+        """``removal`` is one of ``REMOVALS``."""
         if options.get("removal", "baseline") not in REMOVALS:
-            raise OptionError("removal", "'baseline' (removal by mask, pad or unk token, or by deleting tokens, is planned)")
+            raise OptionError("removal", f"one of {', '.join(repr(removal) for removal in REMOVALS)}")
+
+
+def check_removal(explainer: Explainer, removal: str) -> None:
+    """An error when ``removal`` works on tokens and the explainer's task has none (images: only the baseline)."""
+    if removal != "baseline" and not isinstance(explainer.task, TokenizedTask):
+        raise InputError(
+            f"removal={removal!r} replaces or deletes tokens, and task {explainer.task.name!r} has no tokens: its "
+            "features are removed with removal='baseline' (the task's baseline in their place)"
+        )
+    if removal in BASELINE_TOKENS:
+        removal_token_id(explainer.task.tokenizer, removal)
+
+
+@dataclass(frozen=True)
+class Measuring:
+    """How ``evaluate`` measures a batch: the grouping of features to remove (None: the task's default), how they
+    are removed, the seed of the random ranking and the rows per pass."""
+
+    features: str | None
+    removal: str
+    seed: int
+    rows_per_pass: int
+
+    def scorer(self, task: Task, problem: Problem) -> RemovalScorer:
+        """The scorer of ``problem``'s inputs with features of the grouping removed as ``removal`` says."""
+        ids = problem.features[grouping(problem, self.features)].contiguous()
+        if self.removal == "delete":
+            return DeletionScorer(problem, ids, self.rows_per_pass, task.tokenizer)
+        if self.removal in BASELINE_TOKENS:
+            problem = with_removal_token(problem, ids, removal_token_id(task.tokenizer, self.removal))
+        return RemovalScorer(problem, ids, self.rows_per_pass)
 
 
 @dataclass
@@ -138,17 +176,17 @@ def _job(explainer: Explainer, item: Any, target: Target) -> Job:
 
 
 def _evaluate_batch(
-    explainer: Explainer, jobs: list[Job], metrics: list[Metric], features: str | None, seed: int, rows_per_pass: int
+    explainer: Explainer, jobs: list[Job], metrics: list[Metric], measuring: Measuring
 ) -> tuple[list[Explanation], float]:
     """A batch explained again and measured: the explanations given, or the fresh ones, holding the metrics, and the
     seconds explaining took."""
     start = time.perf_counter()
     prepared, attributions, fresh = explainer.explain_batch([job.item for job in jobs], jobs[0].target)
     explaining = time.perf_counter() - start
-    measured = _measure(prepared, attributions, metrics, features, seed, rows_per_pass)
+    measured = _measure(explainer, prepared, attributions, metrics, measuring)
     done = [job.explanation or made for job, made in zip(jobs, fresh)]
     for number, explanation in enumerate(done):
-        _fill(explanation, _cells(explanation, prepared, attributions, number), measured, metrics)
+        _fill(explanation, _cells(explanation, prepared, attributions, number), measured, metrics, measuring.removal)
     return done, explaining
 
 
@@ -171,19 +209,19 @@ def _cells(explanation: Explanation, prepared: Prepared, attributions: Attributi
 
 
 def _measure(
-    prepared: Prepared, attributions: Attributions, metrics: list[Metric], features: str | None, seed: int, rows_per_pass: int
+    explainer: Explainer, prepared: Prepared, attributions: Attributions, metrics: list[Metric], measuring: Measuring
 ) -> dict[str, tuple[str, Measured, Measured | None]]:
     """Every metric of the batch's attributions and of a random ranking, by metric name, with the grouping used."""
     problem = prepared.problem
-    name = grouping(problem, features)
-    scorer = RemovalScorer(problem, problem.features[name].contiguous(), rows_per_pass)
+    name = grouping(problem, measuring.features)
+    scorer = measuring.scorer(explainer.task, problem)
     if attributions.values.shape[2:] != scorer.end.shape[1:]:
         raise InputError(
             f"the backend's attributions have shape {tuple(attributions.values.shape[2:])} per target, not the model "
             f"input's {tuple(scorer.end.shape[1:])}: metrics need attributions at the input embeddings or pixels"
         )
     table = per_feature(attributions.values, problem.features[name].contiguous(), scorer.first) * scorer.present.unsqueeze(1)
-    generator = torch.Generator().manual_seed(seed)
+    generator = torch.Generator().manual_seed(measuring.seed)
     random = torch.rand(scorer.present.shape, generator=generator).to(table).unsqueeze(1) * scorer.present.unsqueeze(1)
     random = random.expand_as(table)
     return {
@@ -197,6 +235,7 @@ def _fill(
     cells: list[tuple[int, int]],
     measured: dict[str, tuple[str, Measured, Measured | None]],
     metrics: list[Metric],
+    removal: str,
 ) -> None:
     """Store each metric's values at ``cells`` in ``explanation.metrics``."""
     for metric in metrics:
@@ -206,7 +245,7 @@ def _fill(
             "random": None if random is None else [float(random.values[cell]) for cell in cells],
             "curves": None if own.curves is None else [own.curves[cell].tolist() for cell in cells],
             "features": name,
-            "removal": "baseline",
+            "removal": removal,
             "settings": metric.settings(),
         }
 

@@ -7,11 +7,15 @@ from collections.abc import Sequence
 
 import torch
 
+ROUNDING_SLACK = 1e-9
+"""Added before rounding a fraction's count down, so that a product such as 0.7 × 90 = 62.99999… counts 63."""
+
 
 def fraction_counts(fractions: Sequence[float], present: torch.Tensor) -> torch.Tensor:
     """How many features each fraction of each row's features is, rounded down: ``[n_fractions, batch]``."""
     counts = present.sum(-1).to(torch.float64)
-    return torch.floor(torch.tensor(list(fractions), dtype=torch.float64, device=present.device).unsqueeze(1) * counts).long()
+    products = torch.tensor(list(fractions), dtype=torch.float64, device=present.device).unsqueeze(1) * counts
+    return torch.floor(products + ROUNDING_SLACK).long()
 
 
 def ranks(attributions: torch.Tensor, present: torch.Tensor) -> torch.Tensor:

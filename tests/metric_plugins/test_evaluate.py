@@ -175,7 +175,7 @@ def test_an_unknown_metric_lists_the_valid_ones():
 @pytest.mark.parametrize(
     "options,message",
     [
-        ({"removal": "mask"}, "'baseline'.*planned"),
+        ({"removal": "drop"}, "'baseline', 'pad', 'unk', 'mask', 'delete'"),
         ({"rows_per_pass": 0}, "rows_per_pass"),
         ({"metrics": []}, "at least one metric"),
     ],

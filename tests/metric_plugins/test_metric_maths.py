@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import itertools
 import math
+from fractions import Fraction
 
 import pytest
 import torch
@@ -13,7 +14,7 @@ from torch import nn
 
 import attrix
 from attrix.contracts.problem import InputEmbedding, Problem
-from attrix.integration.ranking import kendall_tau
+from attrix.integration.ranking import fraction_counts, kendall_tau
 from attrix.integration.removal import RemovalScorer, per_feature
 
 CONTRIBUTIONS = [3.0, -1.0, 2.0, 0.5]
@@ -190,3 +191,12 @@ def test_fractions_outside_zero_to_one_are_refused(fractions):
 def test_steps_must_be_positive():
     with pytest.raises(attrix.InputError, match="steps"):
         attrix.create("metric", "deletion_auc", steps=0)
+
+
+def test_a_fraction_counts_its_features_as_exact_arithmetic_rounds_down():
+    sizes = torch.arange(1, 2049)
+    present = torch.arange(2048).unsqueeze(0) < sizes.unsqueeze(1)
+    fractions = [0.1 * step for step in range(1, 11)]
+    counts = fraction_counts(fractions, present)
+    exact = [[int(Fraction(str(round(q, 10))) * int(n)) for n in sizes] for q in fractions]
+    assert counts.tolist() == exact  # 0.7 × 90 is 63, not the 62 that 62.99999… rounds down to
