@@ -1,4 +1,5 @@
-"""What the web demo (``attrix app``) does, free of Streamlit: models, choices, inputs, explaining, downloads, errors."""
+"""What the web demo (``attrix app``) does, free of Streamlit: models, choices, inputs, explaining, metrics, downloads,
+errors."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import os
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 from io import BytesIO
 from pathlib import Path
@@ -16,6 +17,7 @@ from typing import Any
 from PIL import Image, UnidentifiedImageError
 from transformers import PreTrainedModel
 
+from attrix.api.evaluation import evaluate
 from attrix.api.explainer import Explainer
 from attrix.api.loading import (
     architecture_of,
@@ -24,7 +26,7 @@ from attrix.api.loading import (
     load_model,
     load_processor,
 )
-from attrix.contracts.explanation import Explanation
+from attrix.contracts.explanation import Explanation, TargetAttribution
 from attrix.contracts.inputs import InputField
 from attrix.contracts.options import options_of
 from attrix.contracts.targets import Target
@@ -44,6 +46,12 @@ AUTO = "auto"
 NUMBER_BESIDE_AUTO = 50
 """What a number option whose default is ``"auto"`` (``n_steps``) shows when its *auto* switch is turned off:
 transformers-interpret's 50 steps."""
+METRICS_DOCS = "docs/metrics.md"
+"""Where the faithfulness metrics are described."""
+CURVE_METRICS = ("deletion_auc", "insertion_auc")
+"""The metrics whose curves the page draws: the score at 0, 1/steps, …, 1 of the features removed or put back."""
+CURVE_AXIS = "fraction of features"
+"""The x axis of those curves: the share of the features removed (deletion) or put back (insertion)."""
 
 logger = logging.getLogger(__name__)
 
@@ -153,13 +161,84 @@ class Result:
         method = "overlay" if "image" in self.explanation.details else "heatmap"
         return create("renderer", "png", figure="image", method=method).render([self.explanation])
 
-    def downloads(self) -> list[Download]:
-        """The explanation as HTML, JSON and PNG (the figure shown)."""
+    def downloads(self, measurement: Measurement | None = None) -> list[Download]:
+        """The explanation as HTML, JSON (with the metrics ``measurement`` holds, if any) and PNG (the figure shown)."""
+        measured = measurement.explanation if measurement is not None and measurement.explanation else self.explanation
         return [
             Download("HTML", self.html, "explanation.html", "text/html"),
-            Download("JSON", create("renderer", "json").render([self.explanation]), "explanation.json", "application/json"),
+            Download("JSON", create("renderer", "json").render([measured]), "explanation.json", "application/json"),
             Download("PNG", self.figure, "explanation.png", "image/png"),
         ]
+
+
+@dataclass(frozen=True)
+class Measurement:
+    """The faithfulness metrics ``attrix.evaluate`` measured for an explanation, or why they could not be measured."""
+
+    metrics: tuple[str, ...]
+    explanation: Explanation | None = None
+    """A copy of the explanation shown, holding the metrics in its ``metrics``; None when they could not be measured."""
+    error: str | None = None
+
+    def table(self) -> list[dict[str, Any]]:
+        """Per target, each metric's value beside the random ranking's (None for a metric that does not rank) and
+        which way is better."""
+        explanation = self.explanation
+        if explanation is None:
+            return []
+        return [
+            {
+                "target": target_name(target),
+                "metric": name,
+                "value": measured["values"][index],
+                "random": None if measured["random"] is None else measured["random"][index],
+                "better": "higher" if higher_is_better(name) else "lower",
+            }
+            for index, target in enumerate(explanation.targets)
+            for name, measured in explanation.metrics.items()
+        ]
+
+    @property
+    def directions(self) -> str:
+        """A line saying which way each metric is better, what *random* is, and where the metrics are described."""
+        higher = [name for name in self.metrics if higher_is_better(name)]
+        lower = [name for name in self.metrics if not higher_is_better(name)]
+        better = "; ".join(
+            f"{way} is better for {', '.join(names)}" for way, names in (("higher", higher), ("lower", lower)) if names
+        )
+        return (
+            f"{better[0].upper()}{better[1:]}. *random* is the same metric for a random ranking of the same features: "
+            f"faithful attributions beat it. See {METRICS_DOCS}."
+        )
+
+    def curves(self) -> dict[str, dict[str, list[float]]]:
+        """Per metric of ``CURVE_METRICS`` measured: the score of each target at each fraction of the features
+        removed or put back, with those fractions as ``CURVE_AXIS``."""
+        explanation = self.explanation
+        if explanation is None:
+            return {}
+        return {
+            name: _chart(explanation.targets, measured["curves"])
+            for name, measured in explanation.metrics.items()
+            if name in CURVE_METRICS
+        }
+
+
+def _chart(targets: list[TargetAttribution], curves: list[list[float]]) -> dict[str, list[float]]:
+    """One curve per target, over evenly spaced fractions from 0 to 1."""
+    points = len(curves[0])
+    fractions = [step / (points - 1) for step in range(points)]
+    return {CURVE_AXIS: fractions, **{target_name(target): curve for target, curve in zip(targets, curves)}}
+
+
+def target_name(target: TargetAttribution) -> str:
+    """A target's label, with its token position when it has one (a NER token, a QA start or end, a generated step)."""
+    return target.label if target.position is None else f"{target.label} @ {target.position}"
+
+
+def higher_is_better(metric: str) -> bool:
+    """Whether a larger value of the registered metric means more faithful attributions."""
+    return get_registry().get("metric", metric).obj.higher_is_better
 
 
 def initial_model() -> str:
@@ -201,6 +280,11 @@ def default_backend(task: str) -> str:
 def backends() -> list[str]:
     """Every registered backend, third-party ones included, by name."""
     return sorted(get_registry().entries["backend"])
+
+
+def metrics() -> list[str]:
+    """Every registered faithfulness metric, third-party ones included, by name."""
+    return sorted(get_registry().entries["metric"])
 
 
 def option_fields(backend: str) -> list[OptionField]:
@@ -314,11 +398,33 @@ def explain(request: Request, loader: Callable[[str, str], LoadedModel] = load) 
     item = make_input(request.task, dict(request.inputs))
     loaded = loader(request.model, request.task)
     with loaded.lock:
-        options = dict(request.options)
-        explainer = Explainer(loaded.model, loaded.processor, task=request.task, backend=request.backend, **options)
+        explainer = _explainer(request, loaded)
         start = time.perf_counter()
         explanation = explainer(item, target=target_of(request.target))
         return Result(explanation, time.perf_counter() - start)
+
+
+def measure(
+    request: Request, chosen: tuple[str, ...], result: Result, loader: Callable[[str, str], LoadedModel] = load
+) -> Measurement | None:
+    """The metrics ``chosen`` of ``result`` (explained for ``request``), as ``attrix.evaluate`` measures them with the
+    same explainer, on a copy of its explanation; None when no metric is chosen (nothing is measured). A metric that
+    cannot be measured gives the reason as ``error``."""
+    if not chosen:
+        return None
+    try:
+        loaded = loader(request.model, request.task)
+        with loaded.lock:
+            copy = replace(result.explanation, metrics={})
+            (measured,) = evaluate([copy], _explainer(request, loaded), list(chosen)).explanations
+    except Exception as error:  # noqa: BLE001 - the page shows the reason beside the explanation
+        return Measurement(chosen, error=error_message(error))
+    return Measurement(chosen, measured)
+
+
+def _explainer(request: Request, loaded: LoadedModel) -> Explainer:
+    """The explainer ``request`` asks for, on the loaded model."""
+    return Explainer(loaded.model, loaded.processor, task=request.task, backend=request.backend, **dict(request.options))
 
 
 def error_message(error: Exception) -> str:

@@ -37,7 +37,7 @@ def input_widget(field: InputField) -> Any:
 
 
 def show(result: app_logic.Result) -> None:
-    """The prediction, the highlighted explanation, the bar chart, the delta and time, and the downloads."""
+    """The prediction, the highlighted explanation, the bar chart, the delta and the time."""
     explanation = result.explanation
     st.subheader(f"Prediction: {explanation.predicted_label}")
     if explanation.probabilities:
@@ -50,7 +50,33 @@ def show(result: app_logic.Result) -> None:
         st.warning(result.convergence_warning, icon="⚠️")
     st.iframe(result.html, height="content", alt="attrix explanation")
     st.image(result.figure)
-    for column, download in zip(st.columns(3), result.downloads()):
+
+
+def measured(request: app_logic.Request, chosen: tuple[str, ...], result: app_logic.Result) -> app_logic.Measurement | None:
+    """The chosen metrics of ``result``, measured once per explanation and choice (the model from the cache)."""
+    if st.session_state.get("measured_for") != (request, chosen):
+        with st.spinner("Measuring the metrics…"):
+            st.session_state.measurement = app_logic.measure(request, chosen, result, load)
+        st.session_state.measured_for = (request, chosen)
+    return st.session_state.measurement
+
+
+def show_metrics(measurement: app_logic.Measurement) -> None:
+    """Per target, each metric beside its random reference, which way is better, and the curves; or why not."""
+    st.subheader("Faithfulness metrics")
+    if measurement.error:
+        st.warning(f"The metrics could not be measured: {measurement.error}", icon="⚠️")
+        return
+    st.dataframe(measurement.table(), hide_index=True)
+    st.caption(measurement.directions)
+    for name, curve in measurement.curves().items():
+        st.markdown(f"**{name}**: each target's score along the removal schedule")
+        st.line_chart(curve, x=app_logic.CURVE_AXIS, x_label=app_logic.CURVE_AXIS, y_label="score")
+
+
+def show_downloads(result: app_logic.Result, measurement: app_logic.Measurement | None) -> None:
+    """The downloads: HTML, JSON (with the metrics when measured) and PNG."""
+    for column, download in zip(st.columns(3), result.downloads(measurement)):
         column.download_button(
             download.label, download.data, file_name=download.file_name, mime=download.mime, key=f"download-{download.label}"
         )
@@ -83,6 +109,14 @@ with st.sidebar:
     with st.expander("Task options"):
         task_values = {field.name: option_widget(f"task-{task}", field) for field in task_fields}
     options = app_logic.changed_options(fields, values) + app_logic.changed_options(task_fields, task_values)
+    chosen = tuple(
+        st.multiselect(
+            "Faithfulness metrics",
+            app_logic.metrics(),
+            key="metrics",
+            help=f"Measured after explaining, beside a random ranking's (see {app_logic.METRICS_DOCS}); none by default.",
+        )
+    )
 
 values = {field.name: input_widget(field) for field in app_logic.input_fields(task)}
 target = st.selectbox("Target", app_logic.target_choices(info, task, values), key="target")
@@ -96,9 +130,13 @@ if st.session_state.get("active"):
                 st.session_state.outcome = app_logic.explain(request, load)
             except Exception as error:  # noqa: BLE001 - the page shows every failure as a message and stays up
                 st.session_state.outcome = app_logic.error_message(error)
-        st.session_state.request = request
+        st.session_state.update(request=request, measured_for=None)
     outcome = st.session_state.outcome
     if isinstance(outcome, str):
         st.error(outcome)
     else:
         show(outcome)
+        measurement = measured(request, chosen, outcome)
+        if measurement is not None:
+            show_metrics(measurement)
+        show_downloads(outcome, measurement)

@@ -346,6 +346,96 @@ def test_downloads_are_html_json_and_the_png_figure(result):
     assert figure.format == "PNG" and min(figure.size) > 100
 
 
+
+# --- faithfulness metrics ----------------------------------------------------------------------------------
+
+MEASURED = ("comprehensiveness", "deletion_auc", "completeness")
+
+
+@pytest.fixture(scope="module")
+def measurement(sentiment, result):
+    name, _ = sentiment
+    return app_logic.measure(request(name, target=ALL), MEASURED, result)
+
+
+def test_the_registered_metrics_are_offered():
+    assert app_logic.metrics() == sorted(attrix.get_registry().entries["metric"])
+    assert {"comprehensiveness", "sufficiency", "deletion_auc", "insertion_auc", "loo_correlation", "completeness"} <= set(
+        app_logic.metrics()
+    )
+
+
+def test_choosing_no_metric_measures_nothing(sentiment, result, monkeypatch):
+    def no_evaluation(*args, **kwargs):
+        raise AssertionError("evaluated with no metric chosen")
+
+    def no_loading(model: str, task: str):
+        raise AssertionError("a model was loaded with no metric chosen")
+
+    monkeypatch.setattr(app_logic, "evaluate", no_evaluation)
+    assert app_logic.measure(request(sentiment[0], target=ALL), (), result, no_loading) is None
+    assert "metrics" not in read_json(result.downloads(None)[1].data)[0].to_dict()
+
+
+def test_the_table_holds_what_evaluate_gives_beside_the_random_reference(sentiment, result, measurement):
+    name, _ = sentiment
+    loaded = app_logic.load(name, "sequence")
+    explainer = attrix.Explainer(loaded.model, loaded.processor, task="sequence", backend="layer_ig", n_steps=8)
+    expected = attrix.evaluate(LOVE, explainer, list(MEASURED), target=ALL).rows
+    table = measurement.table()
+    assert [(row["target"], row["metric"]) for row in table] == [
+        (target, metric) for target in ("NEGATIVE", "POSITIVE") for metric in MEASURED
+    ]
+    by_cell = {(row["target"], row["metric"]): row for row in expected}
+    for row in table:
+        reference = by_cell[row["target"], row["metric"]]
+        assert row["value"] == pytest.approx(reference["value"], abs=1e-6)
+        assert row["random"] == (None if reference["random"] is None else pytest.approx(reference["random"], abs=1e-6))
+    assert all((row["random"] is None) == (row["metric"] == "completeness") for row in table)
+    assert {row["metric"]: row["better"] for row in table} == {
+        "comprehensiveness": "higher", "deletion_auc": "lower", "completeness": "lower"
+    }
+    assert measurement.error is None and result.explanation.metrics == {}
+
+
+def test_the_direction_line_names_which_way_is_better_and_the_docs(measurement):
+    assert measurement.directions.startswith(
+        "Higher is better for comprehensiveness; lower is better for deletion_auc, completeness. *random* is"
+    )
+    assert measurement.directions.endswith(f"See {app_logic.METRICS_DOCS}.")
+
+
+def test_deletion_curves_are_drawn_from_each_targets_score(result, measurement):
+    curves = measurement.curves()
+    assert list(curves) == ["deletion_auc"]
+    chart = curves["deletion_auc"]
+    assert chart[app_logic.CURVE_AXIS] == pytest.approx([step / 10 for step in range(11)])
+    assert list(chart)[1:] == ["NEGATIVE", "POSITIVE"]
+    for index, target in enumerate(result.explanation.targets):
+        assert chart[target.label] == measurement.explanation.metrics["deletion_auc"]["curves"][index]
+        assert chart[target.label][0] == pytest.approx(target.score, abs=1e-5)
+
+
+def test_the_json_download_holds_the_metrics_measured(result, measurement):
+    (measured,) = read_json(result.downloads(measurement)[1].data)
+    assert list(measured.metrics) == list(MEASURED)
+    assert measured.metrics["comprehensiveness"]["values"] == pytest.approx(measurement.explanation.metrics["comprehensiveness"]["values"])
+    assert measured.targets == result.explanation.targets
+
+
+def test_a_metric_that_cannot_apply_gives_the_reason_and_leaves_the_explanation(sentiment):
+    name, _ = sentiment
+    windows = request(name, text="I love this movie, it is wonderful and the actors are great too", long_inputs="windows", window_length=8)
+    result = app_logic.explain(windows)
+    measurement = app_logic.measure(windows, ("comprehensiveness",), result)
+    assert measurement.error == (
+        "target 'POSITIVE' of the explanation has no matching output in the problem the task prepares again "
+        "(inputs explained in windows, or with other settings, cannot be evaluated yet)"
+    )
+    assert (measurement.table(), measurement.curves()) == ([], {})
+    assert result.explanation.predicted_label == "POSITIVE" and result.explanation.metrics == {}
+    assert read_json(result.downloads(measurement)[1].data)[0].to_dict() == result.explanation.to_dict()
+
 def test_an_uploaded_image_is_explained_and_drawn(tmp_path):
     model = str(save_vision("vit", tmp_path / "vit", seed=3))
     buffer = BytesIO()

@@ -7,7 +7,10 @@ import pytest
 pytest.importorskip("streamlit")
 from streamlit.testing.v1 import AppTest  # noqa: E402
 
+import attrix  # noqa: E402
 from attrix.app import logic as app_logic  # noqa: E402
+from attrix.errors import InputError  # noqa: E402
+from helpers.plugins import plugged  # noqa: E402
 from helpers.tiny_models import save  # noqa: E402
 
 LOVE = "I love this movie, it is wonderful"
@@ -125,3 +128,59 @@ def test_inputs_follow_the_task(app):
     widget(app.selectbox, "Task").select("image")
     app.run()
     assert [uploader.label for uploader in app.get("file_uploader")] == ["Image"]
+
+
+# --- faithfulness metrics ----------------------------------------------------------------------------------
+
+
+class RefusingMetric(attrix.Metric):
+    """A metric that cannot apply to any explanation."""
+
+    name = "refusing"
+    higher_is_better = True
+
+    def measure(self, attributions, scorer):
+        raise InputError("refusing cannot measure this explanation")
+
+
+def choose_metrics(page: AppTest, *names: str) -> AppTest:
+    widget(page.multiselect, "Faithfulness metrics").set_value(list(names))
+    return page.run()
+
+
+def test_chosen_metrics_show_as_a_table_beside_the_random_reference_with_the_curves(app):
+    assert widget(app.multiselect, "Faithfulness metrics").value == []
+    page = explain(choose_metrics(app, "comprehensiveness", "deletion_auc"), LOVE)
+    assert not page.error
+    assert [header.value for header in page.subheader] == ["Prediction: POSITIVE", "Faithfulness metrics"]
+    measurement = page.session_state.measurement
+    _, table = page.dataframe
+    assert list(table.value.columns) == ["target", "metric", "value", "random", "better"]
+    assert table.value.to_dict("records") == measurement.table()
+    assert [row["metric"] for row in measurement.table()] == ["comprehensiveness", "deletion_auc"]
+    (caption,) = page.caption
+    assert caption.value == measurement.directions and "docs/metrics.md" in caption.value
+    assert len(page.get("vega_lite_chart")) == 1
+    assert "toward POSITIVE" in shown_html(page)
+
+
+def test_choosing_no_metric_runs_no_evaluation(app, monkeypatch):
+    def no_evaluation(*args, **kwargs):
+        raise AssertionError("evaluated with no metric chosen")
+
+    monkeypatch.setattr(app_logic, "evaluate", no_evaluation)
+    page = explain(app, LOVE)
+    assert not page.error and not page.get("vega_lite_chart")
+    assert [header.value for header in page.subheader] == ["Prediction: POSITIVE"]
+    assert page.session_state.measurement is None and len(page.dataframe) == 1
+
+
+def test_a_metric_that_cannot_apply_is_a_warning_and_the_explanation_still_shows(app):
+    with plugged(RefusingMetric):
+        page = explain(choose_metrics(app.run(), "refusing"), LOVE)
+        assert not page.error
+        assert [warning.value for warning in page.warning][-1] == (
+            "The metrics could not be measured: refusing cannot measure this explanation"
+        )
+        assert "toward POSITIVE" in shown_html(page)
+        assert [button.label for button in page.download_button] == ["HTML", "JSON", "PNG"]
