@@ -24,7 +24,7 @@ from attrix.contracts.problem import Problem
 from attrix.contracts.targets import Target, resolve_targets
 from attrix.contracts.task import Prepared
 from attrix.errors import InputError, InputTypeError, TaskMismatchError
-from attrix.text.encoding import TruncationWarning, check_text
+from attrix.text.encoding import TruncationWarning, check_text, check_unicode
 from attrix.text.task import TextTask
 from attrix.text.windows import Window, mean_by_owner, windows_converged
 
@@ -55,6 +55,7 @@ def parse_labels(labels: Any) -> tuple[str, ...]:
     for label in labels:
         if not label.strip():
             raise InputError(f"candidate_labels has an empty label: {list(labels)!r:.80}")
+        check_unicode(label, "a candidate label")
         if labels.count(label) > 1:
             raise InputError(f"candidate_labels names {label!r} twice; each candidate label must be different")
     return tuple(labels)
@@ -68,7 +69,7 @@ def check_template(template: str) -> str:
         filled = template
     if filled == template:
         raise InputError(f"hypothesis_template {template!r} must have one {{}} where the label goes, e.g. {DEFAULT_TEMPLATE!r}")
-    return template
+    return check_unicode(template, "hypothesis_template")
 
 
 def entailment_index(model: PreTrainedModel) -> int:

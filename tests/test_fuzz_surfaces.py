@@ -64,6 +64,7 @@ LONG = "the food was good and anna went to berlin . " * 12
 @example(case=("token", LONG + " 😀\u200d"), long_inputs="windows")
 @example(case=("zero_shot", {"text": LONG, "candidate_labels": ["food", "food"]}), long_inputs="windows")
 @example(case=("pairwise", ("[SEP]", LONG)), long_inputs="windows")
+@example(case=("zero_shot", {"text": "😀", "candidate_labels": ["\ud800"]}), long_inputs="truncate")  # found by make fuzz
 def test_every_text_task_gives_complete_explanations_or_an_attrix_error(case, long_inputs):
     task, item = case
     try:

@@ -83,3 +83,15 @@ def test_the_explainer_refuses_a_float_target_with_an_input_error(explainer):
     with pytest.raises(InputError, match="write 1 for the index"):
         explainer("i love this movie", target=1.0)
     assert explainer("i love this movie", target=1).target().index == 1
+
+
+def test_a_lone_surrogate_in_a_zero_shot_label_or_template_is_refused_with_an_input_error():
+    from helpers.tiny_nli import build_nli
+
+    model, tokenizer = build_nli("bert")
+    explainer = attrix.Explainer(model, tokenizer, task="zero_shot", n_steps=2)
+    with pytest.raises(InputError, match="a candidate label holds a lone surrogate U\\+D800 at character 0"):
+        explainer({"text": "😀", "candidate_labels": ["\ud800"]})
+    with pytest.raises(InputError, match="hypothesis_template holds a lone surrogate U\\+DFFF"):
+        attrix.Explainer(model, tokenizer, task="zero_shot", hypothesis_template="about {} \udfff")
+    assert explainer({"text": "😀", "candidate_labels": ["food", "film"]}).predicted_label in {"food", "film"}
