@@ -104,6 +104,7 @@ FLAGS = st.one_of(
     st.tuples(st.just("--n-steps"), st.one_of(st.integers(-3, 6).map(str), texts)),
     st.tuples(st.just("--long-inputs"), st.one_of(st.sampled_from(["truncate", "windows"]), texts)),
     st.tuples(st.just("--stride"), st.one_of(st.integers(-2, 80).map(str), texts)),
+    st.tuples(st.just("--window-length"), st.one_of(st.integers(-2, 80).map(str), texts)),
     st.tuples(st.just("--backend"), st.one_of(st.sampled_from(["layer_ig", "ig", "grad_x_input"]), texts)),
     st.tuples(st.just("--task"), st.one_of(st.sampled_from(["auto", "sequence", "token", "qa"]), texts)),
     st.tuples(st.just("--view"), st.one_of(st.just("tokens"), texts)),
@@ -115,6 +116,7 @@ FLAGS = st.one_of(
 @PROFILE
 @given(text=texts, flags=st.lists(FLAGS, max_size=4))
 @example(text="i love it", flags=[("--stride", "8")])
+@example(text="i love it " * 30, flags=[("--long-inputs", "windows"), ("--window-length", "16")])
 @example(text="\x1b]0;pwned\x07", flags=[("--long-inputs", "windows"), ("--stride", "70")])
 @example(text="--json", flags=[])
 def test_the_command_line_exits_0_1_or_2_without_a_traceback(model_dir, text, flags):
@@ -137,6 +139,7 @@ def base_config(model_dir: Path) -> dict:
         "batch_size": 2,
         "output": {"directory": "out"},
         "renderers": ["json"],
+        "metrics": ["completeness", {"name": "comprehensiveness", "options": {"fractions": [0.1, 0.5]}}],
     }
 
 
