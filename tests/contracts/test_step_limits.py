@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import time
-
+import numpy
 import pytest
 
 import attrix
@@ -17,25 +16,25 @@ LIMIT = STEP_LIMITS["gausslegendre"]
 MESSAGE = f"option 'n_steps' of backend '{{name}}' must be at most {LIMIT} steps with method='gausslegendre'"
 
 
-def test_the_limit_is_1024_and_its_points_take_well_under_a_second():
+def test_the_limit_is_1024_and_its_points_are_a_valid_rule():
+    """How long the points take is measured in benchmarks, not here; here, that the largest rule allowed is sound."""
     assert LIMIT == 1024
-    best = min(_timed(lambda: integration_steps("gausslegendre", LIMIT)) for _ in range(3))
-    assert best < 1.0, f"{LIMIT} Gauss-Legendre points took {best:.2f} s"
-
-
-def _timed(call) -> float:
-    start = time.perf_counter()
-    call()
-    return time.perf_counter() - start
+    alphas, weights = integration_steps("gausslegendre", LIMIT)
+    assert len(alphas) == len(weights) == LIMIT
+    assert all(0 < alpha < 1 for alpha in alphas) and alphas == sorted(alphas)
+    assert sum(weights) == pytest.approx(1.0, abs=1e-9)
+    assert sum(weight * alpha**3 for alpha, weight in zip(alphas, weights)) == pytest.approx(0.25, abs=1e-9)
 
 
 @pytest.mark.parametrize("name", ["layer_ig", "ig"])
 @pytest.mark.parametrize("options", [{"n_steps": 10_000}, {"n_steps": LIMIT + 1, "method": "gausslegendre"}])
-def test_too_many_gauss_legendre_steps_are_refused_at_once_naming_the_limit(name, options):
-    start = time.perf_counter()
+def test_too_many_gauss_legendre_steps_are_refused_at_once_naming_the_limit(name, options, monkeypatch):
+    def computed(*arguments):
+        raise AssertionError("the Gauss-Legendre points were computed before the refusal")
+
+    monkeypatch.setattr(numpy.polynomial.legendre, "leggauss", computed)
     with pytest.raises(InputError, match=f"at most {LIMIT} steps with method='gausslegendre'.*n_steps='auto', or a riemann method"):
         attrix.create("backend", name, **options)
-    assert time.perf_counter() - start < 1.0
 
 
 def test_the_message_names_the_backend_and_the_value():
