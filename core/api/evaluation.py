@@ -220,7 +220,7 @@ def _measure(
             f"the backend's attributions have shape {tuple(attributions.values.shape[2:])} per target, not the model "
             f"input's {tuple(scorer.end.shape[1:])}: metrics need attributions at the input embeddings or pixels"
         )
-    table = per_feature(attributions.values, problem.features[name].contiguous(), scorer.first) * scorer.present.unsqueeze(1)
+    table = per_feature(attributions.values, scorer.ids, scorer.first) * scorer.present.unsqueeze(1)
     generator = torch.Generator().manual_seed(measuring.seed)
     random = torch.rand(scorer.present.shape, generator=generator).to(table).unsqueeze(1) * scorer.present.unsqueeze(1)
     random = random.expand_as(table)
