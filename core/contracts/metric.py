@@ -8,7 +8,9 @@ from typing import Any, ClassVar
 
 import torch
 
+from attrix.contracts.backend import Backend
 from attrix.contracts.options import CheckedOptions
+from attrix.contracts.problem import Problem
 
 
 class FeatureScorer(ABC):
@@ -24,6 +26,13 @@ class FeatureScorer(ABC):
     """Every target's score at the input, f(x): ``[batch, n_targets]``."""
     baseline_scores: torch.Tensor
     """Every target's score with every removable feature removed: ``[batch, n_targets]``."""
+    problem: Problem
+    """The problem the attributions were made for: its inputs, baselines and forward."""
+    backend: Backend | None = None
+    """The backend that made the attributions, for metrics that explain again (None when unknown)."""
+    rationales: torch.Tensor | None = None
+    """Human rationales per feature column, ``[batch, n]`` (1.0 for a feature a person marked, 0.0 for one not
+    marked, NaN on every column of an input without a rationale); None when no input has one."""
 
     @abstractmethod
     def score(self, kept: torch.Tensor) -> torch.Tensor:
@@ -49,6 +58,13 @@ class Metric(CheckedOptions, ABC):
     ranks: ClassVar[bool] = True
     """Whether the metric reads attributions only through the ranking of features, so that a random ranking is a
     meaningful reference for it."""
+    needs_rationales: ClassVar[bool] = False
+    """Whether the metric compares attributions with human rationales (``FeatureScorer.rationales``)."""
+
+    @classmethod
+    def unfit(cls, backend: type[Backend]) -> str | None:
+        """Why the metric cannot measure ``backend``'s attributions, or None when it can (the default)."""
+        return None
 
     def settings(self) -> dict[str, Any]:
         """The options this metric runs with."""
