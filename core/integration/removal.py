@@ -51,7 +51,8 @@ def per_feature(values: torch.Tensor, ids: torch.Tensor, first: int) -> torch.Te
     """Attributions ``[batch, n_targets, *value]`` summed per feature ``first``, ``first + 1``, …:
     ``[batch, n_targets, n]``."""
     batch, n_targets = values.shape[:2]
-    summed = values.sum([axis + 1 for axis in range(1, ids.dim()) if ids.shape[axis] == 1 < values.shape[axis + 1]], keepdim=True)
+    shared = [axis + 1 for axis in range(1, ids.dim()) if ids.shape[axis] == 1 < values.shape[axis + 1]]
+    summed = values.sum(shared, keepdim=True) if shared else values
     flat = ids.flatten(1).unsqueeze(1).expand(batch, n_targets, -1)
     table = summed.new_zeros(batch, n_targets, int(ids.max()) + 1)
     table.scatter_add_(2, flat, summed.reshape(batch, n_targets, -1))

@@ -42,8 +42,9 @@ def with_removal_token(problem: Problem, ids: torch.Tensor, token_id: int) -> Pr
 class DeletionScorer(RemovalScorer):
     """Removes tokens by deleting them from the sequence: a variant is its row's remaining tokens packed together and
     padded to the longest variant of its pass (on the tokenizer's side, with its pad token), the attention mask and
-    every other per-token input following, the positions numbered anew by the model. Variants are shared and run in
-    chunks as ``RemovalScorer`` runs them."""
+    every other per-token input following, the positions numbered anew by the model. Variants are shared as
+    ``RemovalScorer`` shares them, and run shortest first in passes of at most ``rows_per_pass`` that pad little
+    (``snug_chunks``)."""
 
     def __init__(self, problem: Problem, ids: torch.Tensor, rows_per_pass: int, tokenizer: PreTrainedTokenizerBase) -> None:
         self.padding_side = tokenizer.padding_side
@@ -53,15 +54,36 @@ class DeletionScorer(RemovalScorer):
         super().__init__(problem, ids, rows_per_pass)
 
     def run(self, rows: torch.Tensor, kept: torch.Tensor) -> torch.Tensor:
+        tokens = kept_elements(kept, self.ids[rows], self.first).flatten(1).bool()
+        tokens &= self.inputs["attention_mask"][rows].bool()
+        lengths, order = tokens.sum(1).sort(stable=True)
         outputs = []
         with torch.no_grad():
-            for first in range(0, len(rows), self.rows_per_pass):
-                chunk, keep = rows[first : first + self.rows_per_pass], kept[first : first + self.rows_per_pass]
-                tokens = kept_elements(keep, self.ids[chunk], self.first).flatten(1).bool()
-                tokens &= self.inputs["attention_mask"][chunk].bool()
-                inputs = {key: tensor[chunk] for key, tensor in self.inputs.items()}
-                outputs.append(self.problem.forward(**packed(inputs, tokens, self.pad_id, self.padding_side)))
-        return torch.cat(outputs)
+            for chunk in snug_chunks(lengths.tolist(), self.rows_per_pass):
+                chunk = order[chunk]
+                inputs = {key: tensor[rows[chunk]] for key, tensor in self.inputs.items()}
+                outputs.append(self.problem.forward(**packed(inputs, tokens[chunk], self.pad_id, self.padding_side)))
+        ran = torch.cat(outputs)
+        return ran.new_empty(ran.shape).index_copy_(0, order, ran)
+
+
+PADDING_SLACK = 0.1
+"""The share of a pass's token slots that may be padding before the pass is closed."""
+
+
+def snug_chunks(lengths: list[int], rows_per_pass: int) -> list[slice]:
+    """Consecutive passes over rows sorted by length (ascending): each at most ``rows_per_pass`` rows, closed before
+    padding every row to the next one's length would waste more than ``PADDING_SLACK`` of its slots."""
+    chunks, start, tokens = [], 0, 0
+    for end, length in enumerate(lengths):
+        rows = end - start + 1
+        if rows > rows_per_pass or rows * length > (1 + PADDING_SLACK) * (tokens + length):
+            chunks.append(slice(start, end))
+            start, tokens = end, 0
+        tokens += length
+    if start < len(lengths):
+        chunks.append(slice(start, len(lengths)))
+    return chunks
 
 
 def deletable_inputs(problem: Problem, tokenizer: PreTrainedTokenizerBase) -> Inputs:
