@@ -16,6 +16,8 @@ from attrix.errors import AttrixError, InputError
 if TYPE_CHECKING:
     from attrix.api.comparison import Comparison
     from attrix.api.explainer import Explainer
+    from attrix.contracts.metric import Metric
+    from attrix.experiments.schema import Experiment
     from attrix.runs.dataset import Row
 
 DEFAULT_OUT = "attrix-compare"
@@ -45,9 +47,9 @@ def add_command(commands) -> None:
     command.add_argument(
         "--metrics",
         type=names_of("metric"),
-        default=DEFAULT_METRICS,
         metavar="NAME,NAME,...",
-        help=f"the metrics to measure, comma-separated (default: {DEFAULT_METRICS})",
+        help=f"the metrics to measure, comma-separated (default: the config's metrics: key, with its options, else "
+        f"{DEFAULT_METRICS})",
     )
     command.add_argument("--out", type=Path, default=Path(DEFAULT_OUT), help=f"where to write the files (default: {DEFAULT_OUT})")
     command.add_argument("--limit", type=positive, help="compare on the first N inputs only")
@@ -83,6 +85,15 @@ def positive(value: str) -> int:
     return int(value)
 
 
+def configured_metrics(experiment: Experiment) -> list[str | Metric]:
+    """The config's ``metrics:`` with their options, or the default metrics when it has none."""
+    from attrix.host.registry import create
+
+    if not experiment.metrics:
+        return DEFAULT_METRICS.split(",")
+    return [create("metric", metric.name, **metric.options) for metric in experiment.metrics]
+
+
 def run(arguments: argparse.Namespace) -> int:
     from attrix.api.comparison import compare
     from attrix.experiments.config import load_experiment
@@ -95,7 +106,8 @@ def run(arguments: argparse.Namespace) -> int:
     explainer = explainer_for(experiment, model)
     items = checked_inputs(explainer, rows)
     backends = [explainer.backend if name == explainer.backend.name else name for name in arguments.backends]
-    comparison = compare(items, explainer, backends, arguments.metrics, target=target_of(experiment.targets), seed=experiment.seed)
+    metrics = arguments.metrics or configured_metrics(experiment)
+    comparison = compare(items, explainer, backends, metrics, target=target_of(experiment.targets), seed=experiment.seed)
     comparison.settings.update(config=str(arguments.config), model=model, skipped=len(rows) - len(items))
     print(comparison.to_markdown())
     for path in write(comparison, arguments.out):

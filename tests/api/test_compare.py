@@ -170,3 +170,20 @@ def test_a_backend_the_metrics_cannot_read_fails_alone_with_its_reason(image_con
     assert done["error"] is None and done["metrics"]["comprehensiveness"]["n"] == 2
     assert data["random"]["comprehensiveness"]["n"] == 2
     assert "failed: the backend&#x27;s attributions have shape" in (tmp_path / "compare.html").read_text()
+
+
+def test_without_metrics_flags_the_configs_metrics_are_measured_with_their_options(model_dir, tiny, tmp_path, capsys):
+    path = config(tmp_path, model_dir, INPUTS[:2])
+    with open(path, "a", encoding="utf-8") as file:
+        file.write("metrics:\n  - {name: comprehensiveness, options: {fractions: [0.5, 1.0]}}\n")
+    assert main(["compare", path, "--backends", "layer_ig", "--out", str(tmp_path / "out")]) == 0
+    data = json.loads((tmp_path / "out" / "compare.json").read_text())
+    assert [metric["name"] for metric in data["metrics"]] == ["comprehensiveness"]
+    model, tokenizer = tiny
+    halves = attrix.create("metric", "comprehensiveness", fractions=[0.5, 1.0])
+    own = attrix.evaluate(INPUTS[:2], attrix.Explainer(model, tokenizer, n_steps=N_STEPS), [halves])
+    assert data["backends"][0]["metrics"]["comprehensiveness"]["mean"] == pytest.approx(
+        mean([row["value"] for row in own.rows]), abs=1e-9
+    )
+    default = attrix.evaluate(INPUTS[:2], attrix.Explainer(model, tokenizer, n_steps=N_STEPS), ["comprehensiveness"])
+    assert mean([row["value"] for row in default.rows]) != pytest.approx(mean([row["value"] for row in own.rows]), abs=1e-6)
