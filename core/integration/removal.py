@@ -10,6 +10,9 @@ from attrix.contracts.problem import Problem
 from attrix.errors import InputError, UnknownNameError
 from attrix.integration.points import InputPoint
 
+VALUES_PER_PASS = 1 << 24
+"""At most this many values of the model's continuous input per pass (64 MiB in float32): long inputs run fewer rows
+at a time than ``rows_per_pass``."""
 DEFAULT_FEATURES = ("word", "patch")
 """The grouping used when none is asked for: the first of these the task gives (words of text, patches of images)."""
 
@@ -61,8 +64,8 @@ def per_feature(values: torch.Tensor, ids: torch.Tensor, first: int) -> torch.Te
 
 class RemovalScorer(FeatureScorer):
     """Removes features by putting the task's baseline in their place, at the model's continuous input (input
-    embeddings, pixels): every distinct variant of an input is run once, ``rows_per_pass`` at a time, and each target
-    is read from the variant made for it."""
+    embeddings, pixels): every distinct variant of an input is run once, ``rows_per_pass`` at a time (fewer where
+    that would pass ``VALUES_PER_PASS``), and each target is read from the variant made for it."""
 
     def __init__(self, problem: Problem, ids: torch.Tensor, rows_per_pass: int) -> None:
         self.problem, self.ids, self.rows_per_pass = problem, ids, rows_per_pass
@@ -85,12 +88,17 @@ class RemovalScorer(FeatureScorer):
         targets = self.problem.targets.view(1, batch, n_targets, 1).expand(outputs.shape[0], -1, -1, 1)
         return outputs.gather(-1, targets).view(*leading, batch, n_targets)
 
+    def rows_within_budget(self) -> int:
+        """How many variants a pass runs: ``rows_per_pass``, or fewer for inputs so large that it would hold more than
+        ``VALUES_PER_PASS`` values of the continuous input."""
+        return max(1, min(self.rows_per_pass, VALUES_PER_PASS // self.end[0].numel()))
+
     def run(self, rows: torch.Tensor, kept: torch.Tensor) -> torch.Tensor:
         """The model's outputs ``[n, n_outputs]`` for row ``rows[i]`` of the problem keeping features ``kept[i]``."""
-        outputs = []
+        outputs, step = [], self.rows_within_budget()
         with torch.no_grad():
-            for first in range(0, len(rows), self.rows_per_pass):
-                chunk, keep = rows[first : first + self.rows_per_pass], kept[first : first + self.rows_per_pass]
+            for first in range(0, len(rows), step):
+                chunk, keep = rows[first : first + step], kept[first : first + step]
                 mask = kept_elements(keep.to(self.end.dtype), self.ids[chunk], self.first)
                 value = self.end[chunk] * mask + self.start[chunk] * (1 - mask)
                 inputs = {key: tensor[chunk] for key, tensor in self.problem.inputs.items()}

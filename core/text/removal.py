@@ -10,7 +10,7 @@ from transformers import PreTrainedTokenizerBase
 
 from attrix.contracts.problem import Inputs, Problem
 from attrix.errors import InputError
-from attrix.integration.removal import RemovalScorer, kept_elements
+from attrix.integration.removal import VALUES_PER_PASS, RemovalScorer, kept_elements
 from attrix.text.task import BASELINE_TOKENS
 
 POSITION_IDS = "position_ids"
@@ -43,8 +43,8 @@ class DeletionScorer(RemovalScorer):
     """Removes tokens by deleting them from the sequence: a variant is its row's remaining tokens packed together and
     padded to the longest variant of its pass (on the tokenizer's side, with its pad token), the attention mask and
     every other per-token input following, the positions numbered anew by the model. Variants are shared as
-    ``RemovalScorer`` shares them, and run shortest first in passes of at most ``rows_per_pass`` that pad little
-    (``snug_chunks``)."""
+    ``RemovalScorer`` shares them, and run shortest first in passes of at most ``rows_per_pass`` and
+    ``VALUES_PER_PASS`` that pad little (``snug_chunks``)."""
 
     def __init__(self, problem: Problem, ids: torch.Tensor, rows_per_pass: int, tokenizer: PreTrainedTokenizerBase) -> None:
         self.padding_side = tokenizer.padding_side
@@ -59,7 +59,7 @@ class DeletionScorer(RemovalScorer):
         lengths, order = tokens.sum(1).sort(stable=True)
         outputs = []
         with torch.no_grad():
-            for chunk in snug_chunks(lengths.tolist(), self.rows_per_pass):
+            for chunk in snug_chunks(lengths.tolist(), self.rows_per_pass, VALUES_PER_PASS // self.end.shape[-1]):
                 chunk = order[chunk]
                 inputs = {key: tensor[rows[chunk]] for key, tensor in self.inputs.items()}
                 outputs.append(self.problem.forward(**packed(inputs, tokens[chunk], self.pad_id, self.padding_side)))
@@ -71,13 +71,15 @@ PADDING_SLACK = 0.1
 """The share of a pass's token slots that may be padding before the pass is closed."""
 
 
-def snug_chunks(lengths: list[int], rows_per_pass: int) -> list[slice]:
-    """Consecutive passes over rows sorted by length (ascending): each at most ``rows_per_pass`` rows, closed before
-    padding every row to the next one's length would waste more than ``PADDING_SLACK`` of its slots."""
+def snug_chunks(lengths: list[int], rows_per_pass: int, slots: int) -> list[slice]:
+    """Consecutive passes over rows sorted by length (ascending): each at most ``rows_per_pass`` rows and ``slots``
+    token slots (or one row), closed before padding every row to the next one's length would waste more than
+    ``PADDING_SLACK`` of its slots."""
     chunks, start, tokens = [], 0, 0
     for end, length in enumerate(lengths):
         rows = end - start + 1
-        if rows > rows_per_pass or rows * length > (1 + PADDING_SLACK) * (tokens + length):
+        padded = rows * length
+        if rows > 1 and (rows > rows_per_pass or padded > slots or padded > (1 + PADDING_SLACK) * (tokens + length)):
             chunks.append(slice(start, end))
             start, tokens = end, 0
         tokens += length

@@ -12,10 +12,11 @@ from hypothesis import strategies as st
 
 import attrix
 from attrix.api.rationales import feature_rationales, word_mask
+from attrix.integration import removal
 from attrix.integration.removal import RemovalScorer, feature_ids, per_feature
 from attrix.text.removal import PADDING_SLACK, DeletionScorer, snug_chunks
 from helpers.task_cases import task_case
-from metric_plugins.test_evaluate import explainer_of
+from metric_plugins.test_evaluate import Passes, explainer_of
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -130,14 +131,34 @@ def test_plausibility_without_rationales_and_an_unfit_backend_are_refused_before
         attrix.evaluate(["good film"], explainer, ["comprehensiveness"], rationales=[[0], [1]])
 
 
-@given(st.lists(st.integers(1, 64), max_size=60).map(sorted), st.integers(1, 16))
-def test_snug_passes_cover_every_row_once_and_pad_little(lengths, rows_per_pass):
-    chunks = snug_chunks(lengths, rows_per_pass)
+@given(st.lists(st.integers(1, 64), max_size=60).map(sorted), st.integers(1, 16), st.integers(1, 400))
+def test_snug_passes_cover_every_row_once_and_pad_little(lengths, rows_per_pass, slots):
+    chunks = snug_chunks(lengths, rows_per_pass, slots)
     assert [index for chunk in chunks for index in range(len(lengths))[chunk]] == list(range(len(lengths)))
     for chunk in chunks:
         rows = lengths[chunk]
         assert 1 <= len(rows) <= rows_per_pass
-        assert len(rows) == 1 or len(rows) * rows[-1] <= (1 + PADDING_SLACK) * sum(rows) + 1e-9
+        assert len(rows) == 1 or len(rows) * rows[-1] <= min(slots, (1 + PADDING_SLACK) * sum(rows) + 1e-9)
+
+
+def test_long_inputs_run_fewer_rows_per_pass_than_asked(monkeypatch):
+    explainer = explainer_of("sequence")
+    _, _, inputs = task_case("sequence")
+    problem = explainer.task.prepare([explainer.task.check(item) for item in inputs], "all").problem
+    ids = feature_ids(problem, "word")
+    values_per_row = problem.inputs["input_ids"].shape[1] * explainer.model.config.hidden_size
+    monkeypatch.setattr(removal, "VALUES_PER_PASS", 2 * values_per_row)
+    scorer = RemovalScorer(problem, ids, rows_per_pass=256)
+    assert scorer.rows_within_budget() == 2
+    kept = torch.rand((3, *scorer.present.shape), generator=torch.Generator().manual_seed(1)).unsqueeze(2) < 0.5
+    with Passes(explainer.model) as passes:
+        small = scorer.score(kept)
+    assert passes.passes > 1 and passes.rows <= 2 * passes.passes
+    monkeypatch.setattr(removal, "VALUES_PER_PASS", 1 << 24)
+    with Passes(explainer.model) as passes:
+        whole = RemovalScorer(problem, ids, rows_per_pass=256).score(kept)
+    assert passes.passes == 2, "the scorer's own two ends, then every variant at once"
+    torch.testing.assert_close(small, whole, atol=1e-5, rtol=0)
 
 
 def test_deleted_variants_score_the_same_however_they_are_cut_into_passes():
