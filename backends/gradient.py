@@ -15,6 +15,8 @@ class GradientBackend(Backend):
     f(baseline) and the point's values come from the passes the task and the path already need (the results
     equal captum's class run target by target, as tests/backend_plugins/test_backends.py checks)."""
 
+    follows_gradients = True
+
     @abstractmethod
     def point(self, problem: Problem) -> Point:
         """Where this method attributes."""

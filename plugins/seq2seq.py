@@ -37,6 +37,11 @@ class Seq2SeqGeneration(GenerationTask):
             self._joined = TokenEmbedding(self.model.get_input_embeddings())
         return self._joined
 
+    @property
+    def token_embedding(self) -> torch.nn.Module:
+        """The joined embedding: the continuous input is what ``layer`` gives, whatever the model is run on."""
+        return self.layer
+
     def fitted_prompt(self, prompt: Segment, new_tokens: int) -> Segment:
         """The source within the encoder's limit; the decoder reads the continuation within its own."""
         if self.limit is not None and new_tokens > self.limit:

@@ -14,6 +14,7 @@ import numpy as np
 
 from attrix.api.evaluation import Evaluation, evaluate
 from attrix.api.explainer import Explainer
+from attrix.api.rationales import Rationale
 from attrix.contracts.backend import Backend
 from attrix.contracts.explanation import Explanation, finite
 from attrix.contracts.metric import Metric
@@ -140,12 +141,14 @@ def compare(
     *,
     target: Target = None,
     seed: int = 0,
+    rationales: Sequence[Rationale | None] | None = None,
 ) -> Comparison:
     """Evaluate ``items`` with ``explainer``'s model and task under each backend (a registered name, built with its
     defaults, or a ``Backend``) and ``metrics``, as ``attrix.evaluate`` does, timing each.
 
     A backend the evaluation refuses (attributions that are not at the model's input, say) is a ``BackendResult``
-    with its ``error``; the others are measured all the same. ``explainer`` itself is left as it is.
+    with its ``error``; the others are measured all the same. ``explainer`` itself is left as it is. ``rationales``
+    (one per item, or None) go to the plausibility metrics.
     """
     chosen = [metric if isinstance(metric, Metric) else create("metric", metric) for metric in metrics]
     built = [backend if isinstance(backend, Backend) else create("backend", backend) for backend in backends]
@@ -154,7 +157,8 @@ def compare(
     if not chosen:
         raise InputError("compare needs at least one metric")
     items = list(items)
-    results = [_run(items, _with_backend(explainer, backend), chosen, target, seed) for backend in built]
+    measuring = {"target": target, "seed": seed, "rationales": rationales}
+    results = [_run(items, _with_backend(explainer, backend), chosen, measuring) for backend in built]
     model = getattr(explainer.model, "name_or_path", None)
     settings = {"task": explainer.task.name, "model": model, "target": "predicted" if target is None else target, "seed": seed}
     return Comparison(results, chosen, items, settings)
@@ -167,12 +171,12 @@ def _with_backend(explainer: Explainer, backend: Backend) -> Explainer:
     return swapped
 
 
-def _run(items: list[Any], explainer: Explainer, metrics: list[Metric], target: Target, seed: int) -> BackendResult:
-    """One backend's evaluation, or its error."""
+def _run(items: list[Any], explainer: Explainer, metrics: list[Metric], measuring: dict[str, Any]) -> BackendResult:
+    """One backend's evaluation (``measuring``: evaluate's target, seed and rationales), or its error."""
     result = BackendResult(explainer.backend.name, explainer.backend.settings())
     start = time.perf_counter()
     try:
-        result.evaluation = evaluate(items, explainer, metrics, target=target, seed=seed)
+        result.evaluation = evaluate(items, explainer, metrics, **measuring)
         result.explain_seconds = result.evaluation.explain_seconds
     except AttrixError as error:
         result.error = str(error)

@@ -97,7 +97,7 @@ def evaluate(
         raise InputError("evaluate needs at least one metric")
     listed = items if isinstance(items, list) else [items]
     given = rationale_list(rationales, len(listed))
-    check_fit(chosen, explainer, any(rationale is not None for rationale in given))
+    check_fit(chosen, explainer, rationales is not None)
     jobs = [_job(explainer, item, target, rationale) for item, rationale in zip(listed, given)]
     measuring = Measuring(features, removal, seed, rows_per_pass, reference)
     results: dict[int, Explanation] = {}
@@ -168,7 +168,8 @@ class Measuring:
         if self.removal == "delete":
             return DeletionScorer(problem, ids, self.rows_per_pass, task.tokenizer)
         if self.removal in BASELINE_TOKENS:
-            problem = with_removal_token(problem, ids, removal_token_id(task.tokenizer, self.removal))
+            removed = with_removal_token(problem, ids, removal_token_id(task.tokenizer, self.removal))
+            return RemovalScorer(problem, ids, self.rows_per_pass, removed)
         return RemovalScorer(problem, ids, self.rows_per_pass)
 
 

@@ -283,8 +283,9 @@ def backends() -> list[str]:
 
 
 def metrics() -> list[str]:
-    """Every registered faithfulness metric, third-party ones included, by name."""
-    return sorted(get_registry().entries["metric"])
+    """Every registered metric the page can measure, third-party ones included, by name: those that compare with
+    human rationales are left out (the page takes none)."""
+    return sorted(name for name, entry in get_registry().entries["metric"].items() if not entry.obj.needs_rationales)
 
 
 def option_fields(backend: str) -> list[OptionField]:

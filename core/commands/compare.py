@@ -8,7 +8,7 @@ import json
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from attrix.commands.config_arguments import add_config_arguments
 from attrix.errors import AttrixError, InputError
@@ -104,10 +104,13 @@ def run(arguments: argparse.Namespace) -> int:
     model = model_location(experiment.model)
     rows = list(itertools.islice(Dataset(experiment.inputs, task_class(experiment, model).inputs), arguments.limit))
     explainer = explainer_for(experiment, model)
-    items = checked_inputs(explainer, rows)
+    kept = checked_rows(explainer, rows)
+    items = [row.input for row in kept]
+    rationales = [row.rationale for row in kept] if experiment.inputs.rationale_field else None
     backends = [explainer.backend if name == explainer.backend.name else name for name in arguments.backends]
     metrics = arguments.metrics or configured_metrics(experiment)
-    comparison = compare(items, explainer, backends, metrics, target=target_of(experiment.targets), seed=experiment.seed)
+    target = target_of(experiment.targets)
+    comparison = compare(items, explainer, backends, metrics, target=target, seed=experiment.seed, rationales=rationales)
     comparison.settings.update(config=str(arguments.config), model=model, skipped=len(rows) - len(items))
     print(comparison.to_markdown())
     for path in write(comparison, arguments.out):
@@ -117,20 +120,20 @@ def run(arguments: argparse.Namespace) -> int:
     return 1 if comparison.failed else 0
 
 
-def checked_inputs(explainer: Explainer, rows: list[Row]) -> list[Any]:
-    """The inputs of ``rows`` the task accepts; each one it refuses is named on stderr and left out."""
-    items = []
+def checked_rows(explainer: Explainer, rows: list[Row]) -> list[Row]:
+    """The rows whose input the task accepts; each one it refuses is named on stderr and left out."""
+    kept = []
     for row in rows:
         try:
             if row.problem is not None:
                 raise InputError(row.problem)
             explainer.task.check(row.input)
-            items.append(row.input)
+            kept.append(row)
         except AttrixError as error:
             print(f"note: input {row.id!r} left out: {error}", file=sys.stderr)
-    if not items:
+    if not kept:
         raise InputError("no input of the config can be explained: nothing to compare")
-    return items
+    return kept
 
 
 def write(comparison: Comparison, directory: Path) -> list[Path]:

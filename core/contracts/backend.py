@@ -58,6 +58,8 @@ class Backend(CheckedOptions, ABC):
 
     plugin_kind: ClassVar[str] = "backend"
     name: ClassVar[str]
+    follows_gradients: ClassVar[bool] = False
+    """Whether the method follows the model's gradients, rather than running the model with features removed."""
 
     def settings(self) -> dict[str, Any]:
         """The options this backend runs with, recorded in every explanation."""

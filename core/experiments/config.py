@@ -25,7 +25,7 @@ from attrix.experiments.executors import RAY_OPTIONS, check_ray_options
 from attrix.experiments.inputs import check_inputs
 from attrix.experiments.located_yaml import ConfigError, KeyPath, Located, read_yaml
 from attrix.experiments.model_config import ModelConfigError, offline_config
-from attrix.experiments.schema import Component, EngineSpec, Experiment
+from attrix.experiments.schema import Component, EngineSpec, Experiment, InputsSpec
 from attrix.host.registry import Entry, Kind, get_registry
 
 __all__ = ["ConfigError", "ConfigWarning", "OptionError", "load_experiment", "parse_experiment"]
@@ -130,6 +130,7 @@ def resolve(experiment: Experiment, located: Located, directory: Path) -> Experi
     metrics = tuple(_listed("metrics", metric, index, located) for index, metric in enumerate(experiment.metrics))
     _check_distinct_metrics(metrics, located)
     inputs = check_inputs(experiment.inputs, located, directory, task)
+    _check_metrics_fit(metrics, backend, inputs, located)
     return dataclasses.replace(
         experiment,
         task=Component(task.name, task_options),
@@ -309,6 +310,29 @@ def _check_distinct_metrics(metrics: tuple[Component, ...], located: Located) ->
                 "is listed twice",
             )
         first[metric.name] = index
+
+
+def _check_metrics_fit(metrics: tuple[Component, ...], backend: Entry, inputs: InputsSpec, located: Located) -> None:
+    """Each metric able to measure the backend's attributions (``Metric.unfit``), and given the rows' human rationales
+    (``inputs.rationale_field``) when it compares the attributions with them."""
+    for index, metric in enumerate(metrics):
+        path = ("metrics", index, "name")
+        metric_class = _entry("metric", metric.name, path, located).obj
+        reason = metric_class.unfit(backend.obj)
+        if reason:
+            raise located.bad_value(
+                path,
+                metric.name,
+                f"a metric that measures backend {backend.name!r}",
+                f"cannot measure backend {backend.name!r}: {reason}",
+            )
+        if metric_class.needs_rationales and inputs.rationale_field is None:
+            raise located.error(
+                path,
+                f"metric {metric.name!r} compares the attributions with human rationales, and the config gives none: set "
+                "inputs.rationale_field to the column holding each row's rationale (a list of word indexes or a 0/1 "
+                "mask per word)",
+            )
 
 
 def _check_options(

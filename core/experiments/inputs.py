@@ -52,7 +52,8 @@ def check_inputs(inputs: InputsSpec, located: Located, directory: Path, task: En
         )
     columns = _columns(path, file_format, located)
     named = {("inputs", "fields", name): column for name, column in inputs.fields.items()}
-    for key, column in [*named.items(), (("inputs", "id_field"), inputs.id_field)]:
+    ids = [(("inputs", "id_field"), inputs.id_field), (("inputs", "rationale_field"), inputs.rationale_field)]
+    for key, column in [*named.items(), *ids]:
         if column is not None and column not in columns:
             raise located.bad_value(key, column, f"a column of {path.name}: {', '.join(columns)}", "is not a column")
     missing = [field.name for field in fields if field.required and inputs.fields.get(field.name, field.name) not in columns]

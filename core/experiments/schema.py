@@ -42,6 +42,8 @@ class InputsSpec:
     format: Literal["jsonl", "csv", "parquet"] | None = None
     fields: dict[str, str] = field(default_factory=dict)
     id_field: str | None = None
+    rationale_field: str | None = None
+    """The column holding each row's human rationale (word indexes or a 0/1 mask per word), for plausibility metrics."""
     limit: int | None = None
 
 

@@ -76,10 +76,19 @@ class LayerPoint:
             if known is not None:
                 with captured_output(self.layer) as seen:
                     problem.forward(**problem.baselines)
-                return known, seen[0]
+                return known, self.first_output(seen)
             with captured_output(self.layer) as seen:
                 problem.forward(**concat_inputs(problem.inputs, problem.baselines))
-        return seen[0].split(problem.batch_size)
+        return self.first_output(seen).split(problem.batch_size)
+
+    def first_output(self, seen: list[torch.Tensor]) -> torch.Tensor:
+        """The layer's first output in a pass; an error when the pass did not run the layer."""
+        if not seen:
+            raise AttrixError(
+                f"the model's forward pass did not run {type(self.layer).__name__}, the layer attributed at; attribute "
+                "at another layer, or with a backend at the model's input (ig)"
+            )
+        return seen[0]
 
     def run(self, problem: Problem, inputs: Inputs, value: torch.Tensor) -> torch.Tensor:
         with replaced_output(self.layer, value):

@@ -67,9 +67,10 @@ class RemovalScorer(FeatureScorer):
     embeddings, pixels): every distinct variant of an input is run once, ``rows_per_pass`` at a time (fewer where
     that would pass ``VALUES_PER_PASS``), and each target is read from the variant made for it."""
 
-    def __init__(self, problem: Problem, ids: torch.Tensor, rows_per_pass: int) -> None:
+    def __init__(self, problem: Problem, ids: torch.Tensor, rows_per_pass: int, removed: Problem | None = None) -> None:
+        """``removed``, when given, is ``problem`` with the baselines that take a removed feature's place."""
         self.problem, self.ids, self.rows_per_pass = problem, ids, rows_per_pass
-        self.end, self.start = InputPoint().values(problem)
+        self.end, self.start = InputPoint().values(removed or problem)
         self.first = first_removable(ids, self.end, self.start)
         count = int(ids.max()) + 1 - self.first
         columns = torch.arange(self.first, self.first + count, device=ids.device)

@@ -20,15 +20,18 @@ RowId = int | str
 
 @dataclass(frozen=True)
 class Row:
-    """One input of a run: its id, the input in the task's form, and why it cannot be explained if that is known already."""
+    """One input of a run: its id, the input in the task's form, why it cannot be explained if that is known already,
+    and its human rationale if the run reads one (``inputs.rationale_field``)."""
 
     id: RowId
     input: Any
     problem: str | None = None
+    rationale: list[Any] | None = None
 
 
 class Dataset:
-    """The rows ``spec`` describes, read lazily; ids are the ``id_field`` values as strings, or the row numbers from 0.
+    """The rows ``spec`` describes, read lazily; ids are the ``id_field`` values as strings, or the row numbers from 0;
+    rationales are read from the ``rationale_field`` column, where it is set.
 
     ``inputs`` are the task's declared ``Task.inputs`` (a bare name stands for a plain text field): a row gives the
     bare value of a single input, or a dict of several, each read from its column (``spec.fields`` maps names to columns).
@@ -93,7 +96,12 @@ class Dataset:
         missing = [field.name for field in self.inputs if field.required and field.name not in values]
         if missing or not values:
             return Row(row_id, dict(record), self._missing(missing or list(self.columns), record))
-        return Row(row_id, input_item(self.inputs, values))
+        item = input_item(self.inputs, values)
+        field = self.spec.rationale_field
+        try:
+            return Row(row_id, item, rationale=None if field is None else rationale_of(record.get(field), field))
+        except InputError as error:
+            return Row(row_id, item, str(error))
 
     def _missing(self, missing: list[str], record: Mapping[str, Any]) -> str:
         """Why a row without the columns of the inputs ``missing`` cannot be explained, naming the task's inputs."""
@@ -108,6 +116,23 @@ class Dataset:
         if field.relative_path and isinstance(value, str) and self.path is not None and not Path(value).is_absolute():
             return str(self.path.parent / value)
         return value
+
+
+def rationale_of(value: Any, field: str) -> list[Any] | None:
+    """A row's rationale as its ``field`` column holds it: a list, or a JSON list in a string (as CSV holds it); None
+    when the column is empty or missing."""
+    parsed = value
+    if isinstance(value, str):
+        try:
+            parsed = json.loads(value) if value.strip() else None
+        except json.JSONDecodeError:
+            pass
+    if parsed is None or isinstance(parsed, list):
+        return parsed
+    raise InputError(
+        f"the rationale in column {field!r} is {value!r}; allowed: a list of word indexes or a 0/1 mask per word, "
+        'e.g. [2, 5] (in a CSV, that list as JSON: "[2, 5]"), or an empty value for a row without one'
+    )
 
 
 @dataclass(frozen=True)

@@ -27,7 +27,8 @@ WINDOW_BATCHES = 4
 @dataclass(frozen=True)
 class BatchExplainer:
     """How a run explains a batch of inputs: its explainer toward its target, and, when the run has metrics, each
-    explanation measured by them (``attrix.evaluate``, which explains the batch once and measures it)."""
+    explanation measured by them (``attrix.evaluate``, which explains the batch once and measures it), with the
+    inputs' human rationales where a metric compares with them."""
 
     explainer: Explainer
     target: Target
@@ -35,10 +36,15 @@ class BatchExplainer:
     seed: int = 0
     """Seeds the random ranking each metric is also measured for."""
 
-    def __call__(self, inputs: list[Any]) -> list[Explanation]:
+    def __call__(self, inputs: list[Any], rationales: list[Any] | None = None) -> list[Explanation]:
+        """The inputs' explanations, measured by the metrics; ``rationales`` holds each input's (or None)."""
         if not self.metrics:
             return self.explainer(inputs, target=self.target)
-        return evaluate(inputs, self.explainer, list(self.metrics), target=self.target, seed=self.seed).explanations
+        if not any(metric.needs_rationales for metric in self.metrics):
+            rationales = None
+        return evaluate(
+            inputs, self.explainer, list(self.metrics), target=self.target, seed=self.seed, rationales=rationales
+        ).explanations
 
 
 def explain_rows(explain: BatchExplainer, rows: Sequence[Row]) -> Iterator[list[ResultRow]]:
@@ -65,7 +71,7 @@ def _explain_batch(explain: BatchExplainer, rows: list[Row]) -> list[ResultRow]:
     """The batch explained at once; if it fails or warns, row by row, so each row gets its own error or warning."""
     try:
         with truncations() as warned:
-            explanations = explain([row.input for row in rows])
+            explanations = explain([row.input for row in rows], [row.rationale for row in rows])
         if not warned:
             return [explained_row(row, explanation, []) for row, explanation in zip(rows, explanations)]
     except AttrixError:
@@ -76,7 +82,7 @@ def _explain_batch(explain: BatchExplainer, rows: list[Row]) -> list[ResultRow]:
 def _explain_one(explain: BatchExplainer, row: Row) -> ResultRow:
     try:
         with truncations() as warned:
-            (explanation,) = explain([row.input])
+            (explanation,) = explain([row.input], [row.rationale])
     except AttrixError as error:
         return error_row(row, str(error))
     return explained_row(row, explanation, warned)

@@ -108,7 +108,7 @@ class TokenizedTask(Task):
             forward=self.forward,
             targets=targets.to(self.model.device),
             layer=self.layer,
-            embedding=InputEmbedding("input_ids", "inputs_embeds", self.model.get_input_embeddings()),
+            embedding=InputEmbedding("input_ids", "inputs_embeds", self.token_embedding),
             prediction=prediction,
             features=features or {},
         )
@@ -116,6 +116,11 @@ class TokenizedTask(Task):
     @property
     def layer(self) -> torch.nn.Module:
         """The layer ``layer_ig`` attributes at: the model's token embedding."""
+        return self.model.get_input_embeddings()
+
+    @property
+    def token_embedding(self) -> torch.nn.Module:
+        """What turns input ids into the model's continuous input (``inputs_embeds``)."""
         return self.model.get_input_embeddings()
 
     def target_attributions(

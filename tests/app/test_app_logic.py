@@ -359,10 +359,12 @@ def measurement(sentiment, result):
 
 
 def test_the_registered_metrics_are_offered():
-    assert app_logic.metrics() == sorted(attrix.get_registry().entries["metric"])
+    entries = attrix.get_registry().entries["metric"]
+    assert app_logic.metrics() == sorted(name for name, entry in entries.items() if not entry.obj.needs_rationales)
     assert {"comprehensiveness", "sufficiency", "deletion_auc", "insertion_auc", "loo_correlation", "completeness"} <= set(
         app_logic.metrics()
     )
+    assert not {"token_f1", "token_iou", "auprc"} & set(app_logic.metrics()), "the page takes no human rationales"
 
 
 def test_choosing_no_metric_measures_nothing(sentiment, result, monkeypatch):

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+import attrix
 from attrix.cli import main
 from attrix.experiments.config import ConfigError, load_experiment
 from attrix.experiments.schema import Component
@@ -26,7 +27,7 @@ BASE = textwrap.dedent("""\
         options: {fractions: [0.5, 1.0], only_positive: false}
     """)
 """A valid config whose metrics start on line 7: the first on line 8, the second's name on 9 and options on 10."""
-METRICS = ["completeness", "comprehensiveness", "deletion_auc", "insertion_auc", "loo_correlation", "sufficiency"]
+METRICS = sorted(attrix.get_registry().entries["metric"])
 
 
 def write(tmp_path: Path, text: str) -> Path:

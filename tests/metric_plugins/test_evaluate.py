@@ -14,6 +14,7 @@ from attrix.integration.removal import RemovalScorer, feature_ids, per_feature
 from helpers.task_cases import task_case
 
 METRICS = ("comprehensiveness", "sufficiency", "deletion_auc", "insertion_auc", "loo_correlation", "completeness")
+PLAUSIBILITY = ("token_f1", "token_iou", "auprc")
 TASKS = ("sequence", "pairwise", "multilabel", "zero_shot", "qa", "token", "image", "generation")
 ONE_AND_MORE = {
     "sequence": (0, "all"),
@@ -198,7 +199,7 @@ def test_an_explanation_of_another_backend_is_refused():
 
 def test_metrics_are_plugins_listed_like_the_others():
     entries = [entry for entry in attrix.get_registry().all() if entry.kind == "metric"]
-    assert {entry.name for entry in entries} == set(METRICS)
+    assert {entry.name for entry in entries} == {*METRICS, *PLAUSIBILITY, "infidelity", "sensitivity_max"}
     assert all(entry.plugin.startswith("attrix.metrics.") and entry.distribution == "attrix" for entry in entries)
     assert [entry.to_dict()["options"] for entry in entries if entry.name == "comprehensiveness"] == [
         ["fractions", "only_positive"]

@@ -9,6 +9,7 @@ import pytest
 import torch
 from hypothesis import given
 from hypothesis import strategies as st
+from metric_plugins.test_evaluate import Passes, explainer_of
 
 import attrix
 from attrix.api.rationales import feature_rationales, word_mask
@@ -16,7 +17,6 @@ from attrix.integration import removal
 from attrix.integration.removal import RemovalScorer, feature_ids, per_feature
 from attrix.text.removal import PADDING_SLACK, DeletionScorer, snug_chunks
 from helpers.task_cases import task_case
-from metric_plugins.test_evaluate import Passes, explainer_of
 
 
 @pytest.fixture(scope="module", autouse=True)
