@@ -26,7 +26,8 @@ def summary_page(summary: Mapping[str, Any], reports: Sequence[str] = (), title:
         f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
         f'<meta name="viewport" content="width=device-width, initial-scale=1"><title>{escape(title)}</title>'
         f'<style>{PAGE_STYLE}{STYLE}</style></head><body><div class="attrix"><h1>{escape(title)}</h1>'
-        f'{f"<nav>reports: {links}</nav>" if links else ""}{_counts(summary)}{_metrics(summary)}{labels}</div></body></html>\n'
+        f'{f"<nav>reports: {links}</nav>" if links else ""}{_counts(summary)}{_convergence(summary)}{_metrics(summary)}{labels}'
+        "</div></body></html>\n"
     )
 
 
@@ -42,6 +43,21 @@ def _counts(summary: Mapping[str, Any]) -> str:
     head = "".join(f"<th>{name}</th>" for name, _ in cells)
     body = "".join(f"<td>{value}</td>" for _, value in cells)
     return f'<table class="counts"><tr>{head}</tr><tr>{body}</tr></table>'
+
+
+def _convergence(summary: Mapping[str, Any]) -> str:
+    """A line saying how many targets' attributions do not add up within the method's tolerance, marked when some do
+    not; nothing when the method claims no completeness."""
+    counts = summary.get("convergence")
+    if counts is None:
+        return ""
+    missed, targets, rows = counts["unconverged_targets"], counts["targets"], counts["unconverged_rows"]
+    if not missed:
+        return f'<p class="meta">all {targets} targets converged: their attributions add up within the method\'s tolerance</p>'
+    return (
+        f'<p class="unconverged">{missed} of {targets} targets ({rows} rows) did not converge: their attributions do not add '
+        "up within the method's tolerance and cannot be trusted as they are; raise n_steps, or use n_steps: auto</p>"
+    )
 
 
 def _metrics(summary: Mapping[str, Any]) -> str:

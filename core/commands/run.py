@@ -35,6 +35,11 @@ def run(arguments: argparse.Namespace) -> int:
     print(
         f"{counts['rows']} rows in {result.directory}: {counts['explained']} explained, {counts['errors']} errors, {counts['warnings']} with warnings"
     )
+    if result.unconverged_rows:
+        print(
+            f"{result.unconverged_rows} rows have targets whose attributions do not add up within the method's tolerance "
+            "(converged: false in results.jsonl, counted in summary.json): raise n_steps, or use n_steps: auto"
+        )
     for path in result.reports:
         print(f"wrote {path}")
     return 0

@@ -22,7 +22,7 @@ from attrix.runs.progress import progress_bar
 from attrix.runs.reports import write_reports
 from attrix.runs.rows import WINDOW_BATCHES, ResultRow, explain_rows
 from attrix.runs.setup import batch_explainer, model_location, task_class
-from attrix.runs.summary import MetricValues, WordMeans, summary
+from attrix.runs.summary import Convergence, MetricValues, WordMeans, summary
 
 if TYPE_CHECKING:
     from attrix.runs.ray_executor import RayExecutor
@@ -45,6 +45,8 @@ class RunResult:
     directory: Path
     counts: dict[str, int]
     reports: list[Path]
+    unconverged_rows: int = 0
+    """Rows with a target whose attributions miss the method's completeness tolerance (``converged`` false)."""
 
 
 class LocalExecutor:
@@ -123,12 +125,14 @@ def _run_locked(experiment: Experiment, directory: Path, resume: bool, show_prog
     finally:
         results.close()
     metrics = MetricValues(tuple(metric.name for metric in experiment.metrics))
-    counts, words, explanations = _read_back(results, metrics)
+    convergence = Convergence()
+    counts, words, explanations = _read_back(results, metrics, convergence)
     wall_seconds = manifest.finish(counts)
-    document = summary(counts, words, wall_seconds, metrics, experiment.seed)
+    document = summary(counts, words, wall_seconds, metrics, experiment.seed, convergence)
     (directory / SUMMARY).write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
     reports = write_reports(explanations, experiment.renderers, directory, stem="report") if experiment.renderers else []
-    result = RunResult(directory, counts, reports + _summary_page(experiment, document, directory, reports))
+    pages = reports + _summary_page(experiment, document, directory, reports)
+    result = RunResult(directory, counts, pages, convergence.unconverged_rows)
     if counts["rows"] > 1 and counts["errors"] == counts["rows"]:
         _all_failed(results, counts["rows"])
     return result
@@ -191,9 +195,11 @@ def _advancing(batches: Iterable[list[ResultRow]], advance: Callable[[int], None
         advance(len(batch))
 
 
-def _read_back(results: Results, metrics: MetricValues) -> tuple[dict[str, int], WordMeans, list[Explanation]]:
+def _read_back(
+    results: Results, metrics: MetricValues, convergence: Convergence
+) -> tuple[dict[str, int], WordMeans, list[Explanation]]:
     """The row counts, the word means and the first explanations, from the results as written; their metric values
-    counted into ``metrics``."""
+    counted into ``metrics``, their targets' convergence into ``convergence``."""
     counts = {"rows": 0, "explained": 0, "errors": 0, "warnings": 0}
     words, explanations = WordMeans(), []
     for row in results.rows():
@@ -206,6 +212,7 @@ def _read_back(results: Results, metrics: MetricValues) -> tuple[dict[str, int],
         explanation = Explanation.from_dict(row["explanation"])
         words.add(explanation)
         metrics.add(explanation)
+        convergence.add(explanation)
         if len(explanations) < REPORT_ROWS:
             explanations.append(explanation)
     return counts, words, explanations

@@ -1,6 +1,7 @@
-"""``summary.json``: a run's counts and timings, per label the words with the largest mean attribution across the
-dataset (for generations, under one label, ``GENERATED``, the prompt words that drive the whole continuation), and,
-when the run has metrics, per metric and label their mean with a bootstrap interval."""
+"""``summary.json``: a run's counts and timings, how many of its targets' attributions do not add up (when the method
+claims they should), per label the words with the largest mean attribution across the dataset (for generations,
+under one label, ``GENERATED``, the prompt words that drive the whole continuation), and, when the run has metrics,
+per metric and label their mean with a bootstrap interval."""
 
 from __future__ import annotations
 
@@ -67,6 +68,27 @@ class WordMeans:
         return labels
 
 
+@dataclass
+class Convergence:
+    """How many targets (and rows) of a run claim completeness, and how many miss it (``TargetAttribution.converged``)."""
+
+    targets: int = 0
+    unconverged_targets: int = 0
+    unconverged_rows: int = 0
+
+    def add(self, explanation: Explanation) -> None:
+        """Count the targets of ``explanation`` whose convergence is known."""
+        known = [target.converged for target in explanation.targets if target.converged is not None]
+        missed = known.count(False)
+        self.targets += len(known)
+        self.unconverged_targets += missed
+        self.unconverged_rows += missed > 0
+
+    def summary(self) -> dict[str, int] | None:
+        """The counts, or None when no target claims completeness (a perturbation method's run)."""
+        return dict(vars(self)) if self.targets else None
+
+
 def label_of(explanation: Explanation, index: int) -> str:
     """The label the explanation's ``index``-th target counts toward: its own, or ``GENERATED`` for a generation."""
     return GENERATED if explanation.generation is not None else explanation.targets[index].label
@@ -130,9 +152,15 @@ def bootstrap_interval(
 
 
 def summary(
-    counts: dict[str, int], words: WordMeans, wall_seconds: float, metrics: MetricValues | None = None, seed: int = 0
+    counts: dict[str, int],
+    words: WordMeans,
+    wall_seconds: float,
+    metrics: MetricValues | None = None,
+    seed: int = 0,
+    convergence: Convergence | None = None,
 ) -> dict[str, Any]:
-    """The summary document: counts, timings, the top words per label and, with ``metrics``, the metrics per label."""
+    """The summary document: counts, timings, the top words per label, with ``metrics`` the metrics per label, and
+    with ``convergence`` (when its method claims completeness) how many targets miss it."""
     done = counts["explained"] + counts["errors"]
     document = {
         "counts": counts,
@@ -140,6 +168,8 @@ def summary(
         "top_words_per_label": words.top(),
         "min_rows_per_word": MIN_ROWS,
     }
+    if convergence is not None and convergence.summary() is not None:
+        document["convergence"] = convergence.summary()
     if metrics is not None and metrics.names:
         document["metrics"] = metrics.summary(seed)
         document["bootstrap"] = {"resamples": RESAMPLES, "confidence": CONFIDENCE, "seed": seed}
