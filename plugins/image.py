@@ -225,6 +225,18 @@ class ImageClassification(Task):
         ]
         return np.asarray(processed, dtype=np.float64).transpose(1, 2, 0).clip(0, 255).round().astype(np.uint8)
 
+    def at_input(self, values: torch.Tensor, problem: Problem) -> torch.Tensor | None:
+        """A patch embedding's attributions (one row per patch of the grid) spread evenly over their patch's pixels and
+        channels: every patch keeps its total (exact for ``features="patch"``; pixels of a patch tie)."""
+        pixels = problem.inputs["pixel_values"]
+        patch = problem.features.get("patch")
+        if patch is None or values.dim() != 4 or values.shape[2] != int(patch.max()) + 1:
+            return None
+        ids = patch[0, 0]
+        shares = torch.bincount(ids.flatten(), minlength=values.shape[2]).to(values) * pixels.shape[1]
+        spread = (values.sum(-1) / shares)[..., ids]
+        return spread.unsqueeze(2).expand(*values.shape[:2], *pixels.shape[1:]).contiguous()
+
     def details(self, item: Picture, values: torch.Tensor, pixel_shape: torch.Size) -> dict[str, Any]:
         """Sizes, the mode the image came in, the image the model saw (a PNG data URI), where ``values``
         (``[n_targets, ...]``) were taken, and per-patch sums."""

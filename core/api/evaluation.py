@@ -218,9 +218,12 @@ def _evaluate_batch(
         done = [job.explanation or made for job, made in zip(jobs, fresh)]
         explaining = time.perf_counter() - start
         scorer = _scorer(explainer, prepared, done, jobs, measuring)
-        check_shape(attributions.values, scorer)
+        values = attributions.values
+        if values.shape[2:] != scorer.end.shape[1:]:
+            values = explainer.task.at_input(values, prepared.problem)
+        check_shape(attributions.values if values is None else values, scorer)
         cells = [_cells(one, prepared, attributions.scores, number) for number, one in enumerate(done)]
-        measured = cells, _measure(attributions.values, scorer, metrics, measuring)
+        measured = cells, _measure(values, scorer, metrics, measuring)
     cells, results = measured
     for explanation, own in zip(done, cells):
         _fill(explanation, own, results, metrics, measuring.removal)

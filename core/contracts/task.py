@@ -7,6 +7,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
+import torch
 from transformers import PretrainedConfig, PreTrainedModel
 
 from attrix.contracts.backend import Attributions
@@ -102,6 +103,12 @@ class Task(CheckedOptions, ABC):
     @abstractmethod
     def prepare(self, items: list[Any], target: Target) -> Prepared:
         """A batch of checked inputs as a problem whose targets are what ``target`` names."""
+
+    def at_input(self, values: torch.Tensor, problem: Problem) -> torch.Tensor | None:
+        """Attributions taken at the task's layer (``[batch, n_targets, ...]``) put at the model's continuous input so
+        that each feature of ``problem`` keeps its total, where the task can place them; None where it cannot (the
+        default): metrics then need attributions at the input."""
+        return None
 
     @abstractmethod
     def explanations(self, prepared: Prepared, attributions: Attributions) -> list[Explanation]:
