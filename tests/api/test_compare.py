@@ -148,12 +148,13 @@ def test_bad_arguments_exit_2_listing_the_valid_names_before_any_model_loads(tmp
 
 @pytest.fixture(scope="module")
 def image_config(tmp_path_factory):
-    """A config of a tiny ViT over two image files, explained by ``ig`` with few steps."""
+    """A config of a tiny ResNet over two image files, explained by ``ig`` with few steps (its ``layer_ig`` attributes
+    at the stem's feature maps, which no metric can read)."""
     directory = tmp_path_factory.mktemp("images")
-    tiny_vision.save("vit", directory / "vit", seed=1)
+    tiny_vision.save("resnet", directory / "resnet", seed=1)
     for number in range(2):
         tiny_vision.image(seed=number).save(directory / f"{number}.png")
-    return config(directory, directory / "vit", ["0.png", "1.png"], backend="ig")
+    return config(directory, directory / "resnet", ["0.png", "1.png"], backend="ig")
 
 
 def test_a_backend_the_metrics_cannot_read_fails_alone_with_its_reason(image_config, tmp_path, capsys):
