@@ -163,6 +163,22 @@ def test_sampling_is_seeded_and_greedy_is_the_models_argmax(causal):
     assert sampled[0].generation.text == sampled[1].generation.text != sampled[2].generation.text
 
 
+def test_a_nucleus_of_one_token_samples_the_greedy_continuation(causal):
+    """top_p keeps the fewest tokens whose probability reaches it: a tiny top_p keeps the argmax alone, so sampling
+    at any temperature and seed writes the greedy text, which the same sampling without top_p does not."""
+    _, model, tokenizer = causal
+    greedy = attrix.Explainer(model, tokenizer, n_steps=4, max_new_tokens=6)(PROMPT).generation.text
+    sampled = {
+        (top_p, seed): attrix.Explainer(
+            model, tokenizer, n_steps=4, max_new_tokens=6, do_sample=True, temperature=2.0, top_p=top_p, seed=seed
+        )(PROMPT).generation.text
+        for top_p in (1e-6, 1.0)
+        for seed in (1, 2, 3)
+    }
+    assert all(sampled[(1e-6, seed)] == greedy for seed in (1, 2, 3))
+    assert any(sampled[(1.0, seed)] != greedy for seed in (1, 2, 3))
+
+
 def test_perturbation_backends_remove_words_of_the_prompt(causal):
     """Occlusion of one word: each step's drop when that word's tokens become the baseline token."""
     _, model, tokenizer = causal
