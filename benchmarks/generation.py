@@ -98,7 +98,7 @@ class Setup:
         """Each step's log-probability at the prompt and at the baseline prompt (its free tokens replaced by the
         baseline id, the continuation kept), computed here with plain forward passes."""
         inp = self.captum_input()
-        prompt_ids = inp.to_tensor().view(-1)
+        prompt_ids = inp.to_model_input().view(-1)
         baseline_ids = inp.to_model_input(torch.zeros_like(inp.to_tensor())).view(-1)
         continuation = torch.tensor(self.ids)
         found = []

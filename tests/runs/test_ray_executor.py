@@ -73,3 +73,44 @@ def test_an_unknown_ray_option_lists_the_valid_ones(local_ray, tmp_path):
     run = Experiment(model=ModelSpec(path=str(model)), inputs=InputsSpec(items=("fine",)), output=OutputSpec(str(tmp_path / "out")), engine=EngineSpec("ray", {"workers": 4}))
     with pytest.raises(UnknownNameError, match="unknown option 'workers' for engine 'ray'; valid: actors, address, num_cpus, num_gpus, runtime_env"):
         run_experiment(run, show_progress=False)
+
+
+def test_ray_generation_rows_equal_the_local_rows(local_ray, tmp_path):
+    """A generation config (prompts, a forced continuation with a contrast) on Ray: the same continuations and
+    step × token attributions as in this process, and the summary's prompt words for the generated text."""
+    from helpers.tiny_lms import save_lm
+
+    model = save_lm("gpt2", tmp_path / "lm", seed=3)
+    prompts = (
+        "the movie was",
+        {"prompt": "i think this film is", "target_text": " good", "contrast_text": " bad"},
+        "",
+        "a story about a cat and a",
+    )
+    local = Experiment(
+        model=ModelSpec(path=str(model)),
+        task=Component("generation", {"max_new_tokens": 3}),
+        backend=Component("layer_ig", {"n_steps": 8}),
+        inputs=InputsSpec(items=prompts),
+        batch_size=2,
+        output=OutputSpec(str(tmp_path / "local")),
+    )
+    on_ray = dataclasses.replace(local, output=OutputSpec(str(tmp_path / "ray")), engine=EngineSpec("ray", {"num_cpus": 0.5}))
+    run_experiment(local, show_progress=False)
+    result = run_experiment(on_ray, show_progress=False)
+    rows = {}
+    for name in ("local", "ray"):
+        rows[name] = {row["id"]: row for row in map(json.loads, (tmp_path / name / "results.jsonl").read_text().splitlines())}
+    assert rows["ray"].keys() == rows["local"].keys() and len(rows["ray"]) == len(prompts)
+    for row_id, expected in rows["local"].items():
+        row = rows["ray"][row_id]
+        assert row.get("error") == expected.get("error")
+        if "explanation" not in expected:
+            continue
+        got, want = row["explanation"], expected["explanation"]
+        assert got["generation"]["text"] == want["generation"]["text"] and got["tokens"] == want["tokens"]
+        for ours, theirs in zip(got["targets"], want["targets"]):
+            assert ours["token_scores"] == pytest.approx(theirs["token_scores"], abs=1e-6)
+    assert result.counts["explained"] == 3 and result.counts["errors"] == 1
+    summary = json.loads((tmp_path / "ray" / "summary.json").read_text())
+    assert list(summary["top_words_per_label"]) == ["(generated text)"]
