@@ -12,7 +12,11 @@ both compute the same attributions (the largest difference is reported). At equa
 with cosine ≥ 0.999 to a converged reference (attrix, ``n_steps="auto"`` at ``REFERENCE_TOLERANCE``, its own
 completeness reported) and |sum − (f(x) − f(baseline))| ≤ 1% of |f(x) − f(baseline)|, f the step's log-probability.
 Peak memory: measured in this process as memory.py does (garbage and malloc's free pages released, VmHWM reset,
-one call, the peak above the memory then); the first call of each tool doubles as its warm-up.
+one call, the peak above the memory then); the first call of each tool doubles as its warm-up. Where inseq imports
+(``PYTHONPATH`` holding inseq 0.7.1 installed with ``pip install --target DIR --no-deps inseq==0.7.1 jaxtyping
+wadler_lindig "typeguard<=2.13.3" treescope rich markdown-it-py mdurl``), its ``integrated_gradients`` on the same
+prompt and forced continuation is timed beside them at the same steps (at the input embeddings from its own
+default baseline, so its attributions are timed, not compared).
 """
 
 from __future__ import annotations
@@ -58,6 +62,17 @@ LADDER = (16, 32, 64, 128, 256)
 BAR_COSINE, BAR_ERROR = 0.999, 0.01
 REFERENCE_TOLERANCE, REFERENCE_MAX_STEPS = 1e-3, 4096
 FIXED_TARGET, QUALITY_TARGET = 0.7, 0.5
+INSEQ_MODELS: dict[int, Any] = {}
+"""inseq's wrapper of each model, loaded once."""
+
+
+def inseq_importable() -> bool:
+    """Whether inseq can be imported here."""
+    try:
+        import inseq  # noqa: F401
+    except ImportError:
+        return False
+    return True
 
 
 @dataclass
@@ -93,6 +108,17 @@ class Setup:
         model = self.model
         algorithm = LLMGradientAttribution(LayerIntegratedGradients(model, model.get_input_embeddings()), self.tokenizer)
         return algorithm.attribute(self.captum_input(), target=torch.tensor(self.ids), n_steps=n_steps).token_attr
+
+    def inseq(self, n_steps: int) -> Any:
+        """inseq's integrated gradients over the forced continuation, one attribution per generated token."""
+        import inseq
+
+        if id(self.model) not in INSEQ_MODELS:
+            INSEQ_MODELS[id(self.model)] = inseq.load_model(self.model, "integrated_gradients", tokenizer=self.tokenizer)
+        return INSEQ_MODELS[id(self.model)].attribute(
+            input_texts=self.prompt, generated_texts=self.prompt + self.continuation, n_steps=n_steps,
+            internal_batch_size=n_steps, show_progress=False,
+        )
 
     def step_scores(self) -> tuple[list[float], list[float]]:
         """Each step's log-probability at the prompt and at the baseline prompt (its free tokens replaced by the
@@ -161,6 +187,8 @@ def peak_mib(call: Callable[[], Any]) -> tuple[float, Any]:
 def fixed_steps(case: Setup, name: str, steps: int, runs: int) -> dict[str, Any]:
     """Both tools at ``steps`` Gauss-Legendre steps: peak memory (first call, also the warm-up), median time."""
     calls = {"attrix": lambda: case.attrix(n_steps=steps), "captum": lambda: case.captum(steps)}
+    if inseq_importable():
+        calls["inseq"] = lambda: case.inseq(steps)
     memory, made, first = {}, {}, {}
     for tool, call in calls.items():
         first[tool] = timed(lambda: made.setdefault(tool, peak_mib(call)))
@@ -174,6 +202,7 @@ def fixed_steps(case: Setup, name: str, steps: int, runs: int) -> dict[str, Any]
         times = {tool: [seconds] for tool, seconds in first.items()}
     return {
         "case": name, "setting": f"{steps} steps", "attrix": median(times["attrix"]), "captum": median(times["captum"]),
+        "inseq": median(times["inseq"]) if "inseq" in times else None,
         "runs": max(runs, 1), "memory": memory, "difference": difference, "load": load_average(), "case_setup": case,
         "steps": steps,
     }
@@ -226,10 +255,17 @@ def passes(row: dict[str, Any]) -> str:
     )
 
 
+def inseq_cell(row: dict[str, Any]) -> str:
+    """inseq's time, attrix's ratio to it and inseq's peak memory; a dash where inseq did not run."""
+    if row.get("inseq") is None:
+        return "—"
+    return f"{row['inseq']:.1f} ({row['attrix'] / row['inseq']:.3f}, {row['memory']['inseq']:.0f})"
+
+
 def report(rows: list[dict[str, Any]], quality_rows: list[dict[str, Any]]) -> str:
     lines = [
-        "| case | steps / quality | attrix s | captum s | ratio (target) | peak MiB attrix / captum | max abs diff | runs | load |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "| case | steps / quality | attrix s | captum s | ratio (target) | peak MiB attrix / captum | max abs diff | inseq s (attrix ÷ inseq, peak MiB) | runs | load |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for row in rows:
         ratio = row["attrix"] / row["captum"]
@@ -237,7 +273,7 @@ def report(rows: list[dict[str, Any]], quality_rows: list[dict[str, Any]]) -> st
         lines.append(
             f"| {row['case']} | {row['setting']} | {row['attrix']:.1f} | {row['captum']:.1f} | **{ratio:.3f}** (≤ "
             f"{FIXED_TARGET} {mark}) | {row['memory']['attrix']:.0f} / {row['memory']['captum']:.0f} | "
-            f"{row['difference']:.1e} | median of {row['runs']} | {row['load']} |"
+            f"{row['difference']:.1e} | {inseq_cell(row)} | median of {row['runs']} | {row['load']} |"
         )
     for row in quality_rows:
         cos, err = row["attrix_quality"]
@@ -249,7 +285,7 @@ def report(rows: list[dict[str, Any]], quality_rows: list[dict[str, Any]]) -> st
             value = row["attrix_s"] / row["captum_s"]
             ratio = f"**{value:.3f}** (≤ {QUALITY_TARGET} {'✓' if value <= QUALITY_TARGET else '✗'})"
         setting = f"bar (attrix auto, {row['attrix_steps']} evals: cos {cos:.5f}, err {err:.2%})"
-        lines.append(f"| {row['case']} | {setting} | {row['attrix_s']:.1f} | {theirs} | {ratio} | — | — | 1 run | {row['load']} |")
+        lines.append(f"| {row['case']} | {setting} | {row['attrix_s']:.1f} | {theirs} | {ratio} | — | — | — | 1 run | {row['load']} |")
     notes = [""]
     for row in rows:
         notes.append(f"- passes, {passes(row)}")
