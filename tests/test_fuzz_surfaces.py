@@ -213,3 +213,36 @@ def test_any_jsonl_rows_become_one_result_row_each(model_dir, lines, raw):
             rows = [json.loads(line) for line in lines if line]
             assert sorted(row["id"] for row in rows) == list(range(len(rows)))
             assert all(("explanation" in row) != ("error" in row) for row in rows)
+
+
+@PROFILE
+@given(rationales=st.lists(json_values, min_size=1, max_size=4))
+@example(rationales=[[0, 2], [True, False, True, False], "[1]", [7], [-1], [0.5], None, "not json"])
+def test_any_rationale_column_gives_each_row_its_plausibility_or_its_error(model_dir, rationales):
+    """Whatever a row's rationale column holds, the run writes one row for it: measured by token_f1 when the value is
+    a rationale of its words, an error row saying what is allowed otherwise."""
+    with tempfile.TemporaryDirectory() as directory:
+        data = Path(directory) / "rows.jsonl"
+        data.write_text("".join(json.dumps({"text": "a good film", "why": value}) + "\n" for value in rationales))
+        config = {
+            **base_config(model_dir),
+            "inputs": {"path": str(data), "rationale_field": "why"},
+            "metrics": ["token_f1"],
+            "output": {"directory": str(Path(directory) / "out")},
+        }
+        path = Path(directory) / "config.yaml"
+        path.write_text(yaml.safe_dump(config), encoding="utf-8")
+        status, stderr = run_cli(["run", str(path)])
+        event(f"exit {status}")
+        assert status in (0, 1), stderr
+        assert "Traceback" not in stderr
+        if status == 0:
+            lines = (Path(directory) / "out" / "results.jsonl").read_text(encoding="utf-8").splitlines()
+            rows = [json.loads(line) for line in lines]
+            assert len(rows) == len(rationales)
+            for row in rows:
+                assert ("explanation" in row) != ("error" in row)
+                if "explanation" in row:
+                    assert "token_f1" in row["explanation"]["metrics"]
+                else:
+                    assert "rationale" in row["error"]

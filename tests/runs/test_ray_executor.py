@@ -37,6 +37,20 @@ def local_ray():
     ray.shutdown()
 
 
+def local_and_ray(local: Experiment, tmp_path) -> tuple[dict, dict, object]:
+    """``local`` run here and on Ray (into tmp_path/local and tmp_path/ray): each run's rows by id, and Ray's result."""
+    on_ray = dataclasses.replace(local, output=OutputSpec(str(tmp_path / "ray")), engine=EngineSpec("ray", {"num_cpus": 0.5}))
+    run_experiment(local, show_progress=False)
+    result = run_experiment(on_ray, show_progress=False)
+    rows = {}
+    for name in ("local", "ray"):
+        lines = (tmp_path / name / "results.jsonl").read_text().splitlines()
+        rows[name] = {row["id"]: row for row in map(json.loads, lines)}
+        assert len(rows[name]) == len(lines), "an id was written twice"
+    assert rows["ray"].keys() == rows["local"].keys()
+    return rows["local"], rows["ray"], result
+
+
 def test_ray_rows_equal_the_local_rows(local_ray, tmp_path):
     model = save("bert", tmp_path / "model", seed=41)
     local = Experiment(
@@ -46,17 +60,10 @@ def test_ray_rows_equal_the_local_rows(local_ray, tmp_path):
         batch_size=3,
         output=OutputSpec(str(tmp_path / "local")),
     )
-    on_ray = dataclasses.replace(local, output=OutputSpec(str(tmp_path / "ray")), engine=EngineSpec("ray", {"num_cpus": 0.5}))
-    run_experiment(local, show_progress=False)
-    result = run_experiment(on_ray, show_progress=False)
-    rows = {}
-    for name in ("local", "ray"):
-        lines = (tmp_path / name / "results.jsonl").read_text().splitlines()
-        rows[name] = {row["id"]: row for row in map(json.loads, lines)}
-        assert len(rows[name]) == len(lines) == len(TEXTS)
-    assert rows["ray"].keys() == rows["local"].keys()
-    for row_id, expected in rows["local"].items():
-        row = rows["ray"][row_id]
+    local_rows, ray_rows, result = local_and_ray(local, tmp_path)
+    assert len(ray_rows) == len(TEXTS)
+    for row_id, expected in local_rows.items():
+        row = ray_rows[row_id]
         assert row.get("error") == expected.get("error") and row.keys() == expected.keys()
         if "explanation" in expected:
             got, want = row["explanation"]["targets"][0], expected["explanation"]["targets"][0]
@@ -95,15 +102,10 @@ def test_ray_generation_rows_equal_the_local_rows(local_ray, tmp_path):
         batch_size=2,
         output=OutputSpec(str(tmp_path / "local")),
     )
-    on_ray = dataclasses.replace(local, output=OutputSpec(str(tmp_path / "ray")), engine=EngineSpec("ray", {"num_cpus": 0.5}))
-    run_experiment(local, show_progress=False)
-    result = run_experiment(on_ray, show_progress=False)
-    rows = {}
-    for name in ("local", "ray"):
-        rows[name] = {row["id"]: row for row in map(json.loads, (tmp_path / name / "results.jsonl").read_text().splitlines())}
-    assert rows["ray"].keys() == rows["local"].keys() and len(rows["ray"]) == len(prompts)
-    for row_id, expected in rows["local"].items():
-        row = rows["ray"][row_id]
+    local_rows, ray_rows, result = local_and_ray(local, tmp_path)
+    assert len(ray_rows) == len(prompts)
+    for row_id, expected in local_rows.items():
+        row = ray_rows[row_id]
         assert row.get("error") == expected.get("error")
         if "explanation" not in expected:
             continue
