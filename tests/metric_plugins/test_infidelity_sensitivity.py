@@ -10,20 +10,16 @@ import pytest
 import torch
 from captum.attr import IntegratedGradients
 from captum.metrics import sensitivity_max
-from torch import nn
+from metric_plugins.test_metric_maths import CONTRIBUTIONS, linear_problem
 
 import attrix
 from attrix.backends.grad_x_input import GradientXInput
 from attrix.backends.layer_ig import LayerIntegratedGradientsBackend
 from attrix.backends.occlusion import OcclusionBackend
 from attrix.backends.shapley_sampling import ShapleySamplingBackend
-from attrix.contracts.problem import InputEmbedding, Problem
 from attrix.integration.points import InputPoint
 from attrix.integration.removal import RemovalScorer, feature_ids, per_feature
 from helpers.task_cases import task_case
-
-CONTRIBUTIONS = [3.0, -1.0, 2.0, 0.5]
-"""What the words of ids 1, 2, 3, 4 add to the score of target 0 (target 1 gets the opposite)."""
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -32,31 +28,9 @@ def threads(one_torch_thread):
 
 
 def linear_scorer() -> RemovalScorer:
-    """``[CLS] w1 w2 w3 w4 [SEP]`` and ``[CLS] w1 w2 [SEP] [PAD] [PAD]``, scored by the sum of the first coordinate
-    of their embeddings (word ``i`` holds its contribution there); the baseline puts the zero embedding at every word."""
-    embedding = nn.Embedding(10, 2)
-    with torch.no_grad():
-        embedding.weight.zero_()
-        embedding.weight[1:5, 0] = torch.tensor(CONTRIBUTIONS)
-        embedding.weight[1:5, 1] = 0.7
-        embedding.weight[9] = torch.tensor([0.25, 0.3])
-    ids = torch.tensor([[9, 1, 2, 3, 4, 9], [9, 1, 2, 9, 0, 0]])
-    words = torch.tensor([[0, 1, 2, 3, 4, 0], [0, 1, 2, 0, 0, 0]]).unsqueeze(-1)
-
-    def forward(inputs_embeds: torch.Tensor) -> torch.Tensor:
-        score = inputs_embeds[..., 0].sum(1)
-        return torch.stack([score, -score], 1)
-
-    problem = Problem(
-        inputs={"input_ids": ids},
-        baselines={"input_ids": torch.where(words.squeeze(-1) > 0, 0, ids)},
-        forward=forward,
-        targets=torch.tensor([[0, 1], [0, 1]]),
-        layer=embedding,
-        embedding=InputEmbedding("input_ids", "inputs_embeds", embedding),
-        features={"word": words},
-    )
-    return RemovalScorer(problem, words, rows_per_pass=256)
+    """The removal scorer of test_metric_maths's hand-built linear problem, whose words add ``CONTRIBUTIONS``."""
+    problem, _ = linear_problem()
+    return RemovalScorer(problem, problem.features["word"], rows_per_pass=256)
 
 
 def drawn_removals(scorer: RemovalScorer, samples: int, probability: float, seed: int) -> torch.Tensor:
