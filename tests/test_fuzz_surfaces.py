@@ -183,6 +183,17 @@ def test_any_config_yaml_validates_or_is_refused_and_tags_never_run(model_dir, d
         assert not marker.exists(), "a YAML tag ran a command"
 
 
+def run_config(directory: Path, config: dict) -> int:
+    """``attrix run`` of ``config`` written into ``directory``: its exit status, 0 or 1, never a traceback."""
+    path = directory / "config.yaml"
+    path.write_text(yaml.safe_dump(config), encoding="utf-8")
+    status, stderr = run_cli(["run", str(path)])
+    event(f"exit {status}")
+    assert status in (0, 1), stderr
+    assert "Traceback" not in stderr
+    return status
+
+
 LINES = st.one_of(
     json_values.map(json.dumps),
     st.dictionaries(st.sampled_from(["text", "id", "label", ""]), json_values, max_size=3).map(json.dumps),
@@ -201,12 +212,7 @@ def test_any_jsonl_rows_become_one_result_row_each(model_dir, lines, raw):
         data = Path(directory) / "rows.jsonl"
         data.write_bytes("\n".join(lines).encode("utf-8", "surrogatepass") + b"\n" + raw + b"\n")
         config = {**base_config(model_dir), "inputs": {"path": str(data)}, "output": {"directory": str(Path(directory) / "out")}}
-        path = Path(directory) / "config.yaml"
-        path.write_text(yaml.safe_dump(config), encoding="utf-8")
-        status, stderr = run_cli(["run", str(path)])
-        event(f"exit {status}")
-        assert status in (0, 1), stderr
-        assert "Traceback" not in stderr
+        status = run_config(Path(directory), config)
         results = Path(directory) / "out" / "results.jsonl"
         if status == 0:
             lines = results.read_text(encoding="utf-8").split("\n")  # not splitlines: U+0085 and U+2028 may stand in a row
@@ -230,12 +236,7 @@ def test_any_rationale_column_gives_each_row_its_plausibility_or_its_error(model
             "metrics": ["token_f1"],
             "output": {"directory": str(Path(directory) / "out")},
         }
-        path = Path(directory) / "config.yaml"
-        path.write_text(yaml.safe_dump(config), encoding="utf-8")
-        status, stderr = run_cli(["run", str(path)])
-        event(f"exit {status}")
-        assert status in (0, 1), stderr
-        assert "Traceback" not in stderr
+        status = run_config(Path(directory), config)
         if status == 0:
             lines = (Path(directory) / "out" / "results.jsonl").read_text(encoding="utf-8").splitlines()
             rows = [json.loads(line) for line in lines]
