@@ -95,7 +95,7 @@ class Setup:
 
     @property
     def baseline_id(self) -> int:
-        return attrix.Explainer(self.model, self.tokenizer, continuation_features=False).task.baseline_id
+        return baseline_id(self.model, self.tokenizer)
 
     def captum_input(self) -> TextTokenInput:
         bos = self.tokenizer.bos_token_id
@@ -146,6 +146,11 @@ def setup(model: Any, tokenizer: Any, prompt: str, tokens: int) -> Setup:
     text = tokenizer.decode(ids)
     ids = tokenizer(text, add_special_tokens=False)["input_ids"]
     return Setup(model, tokenizer, prompt, text, ids, encoding["input_ids"].shape[1])
+
+
+def baseline_id(model: Any, tokenizer: Any) -> int:
+    """The token id both tools put in place of the prompt's tokens."""
+    return attrix.Explainer(model, tokenizer, continuation_features=False).task.baseline_id
 
 
 def long_prompt(tokenizer: Any, length: int) -> str:
@@ -306,7 +311,7 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="case A at 4 tokens, 1 run, no case B, no quality")
     parser.add_argument("--runs", type=int, default=3, help="timed runs per tool after the warm-up (median)")
     parser.add_argument("--steps", type=int, default=16, help="the equal fixed steps")
-    parser.add_argument("--tokens", type=int, default=16, help="continuation tokens of case A")
+    parser.add_argument("--tokens", type=int, default=16, help="continuation tokens of case A (0: no case A)")
     parser.add_argument("--long-prompt", type=int, default=512, help="case B prompt tokens (0: no case B)")
     parser.add_argument("--long-tokens", type=int, default=16, help="case B continuation tokens")
     parser.add_argument("--long-runs", type=int, default=1, help="timed runs of case B (0: the memory call's time)")
@@ -321,11 +326,12 @@ def main() -> None:
     model = AutoModelForCausalLM.from_pretrained(directory, dtype=torch.float32).eval()
     tokenizer = AutoTokenizer.from_pretrained(directory)
     rows, quality_rows = [], []
-    case_a = setup(model, tokenizer, SHORT_PROMPT, arguments.tokens)
-    name_a = f"A: {case_a.prompt_tokens}-token prompt, {len(case_a.ids)} tokens"
-    print(f"case A continuation {case_a.continuation!r}", flush=True)
-    rows.append(fixed_steps(case_a, name_a, arguments.steps, arguments.runs))
-    print(report(rows, []), flush=True)
+    if arguments.tokens:
+        case_a = setup(model, tokenizer, SHORT_PROMPT, arguments.tokens)
+        name_a = f"A: {case_a.prompt_tokens}-token prompt, {len(case_a.ids)} tokens"
+        print(f"case A continuation {case_a.continuation!r}", flush=True)
+        rows.append(fixed_steps(case_a, name_a, arguments.steps, arguments.runs))
+        print(report(rows, []), flush=True)
     if arguments.long_prompt:
         case_b = setup(model, tokenizer, long_prompt(tokenizer, arguments.long_prompt), arguments.long_tokens)
         name_b = f"B: {case_b.prompt_tokens}-token prompt, {len(case_b.ids)} tokens"
@@ -342,7 +348,7 @@ def main() -> None:
         command = "python benchmarks/generation.py " + shlex.join(sys.argv[1:])
         header = (
             f"\n## Generation, {when}\n\n`{command.strip()}` on {platform.node()} ({torch.get_num_threads()} thread), "
-            f"SmolLM2-135M-Instruct fp32, Gauss-Legendre, baseline token id {case_a.baseline_id}.\n\n"
+            f"SmolLM2-135M-Instruct fp32, Gauss-Legendre, baseline token id {baseline_id(model, tokenizer)}.\n\n"
         )
         with RESULTS.open("a", encoding="utf-8") as file:
             file.write(header + result + "\n")

@@ -19,7 +19,7 @@ from attrix.api.loading import (
     load_model,
     load_processor,
 )
-from attrix.api.placement import resolve_device, resolve_dtype
+from attrix.api.placement import compile_in_place, resolve_device, resolve_dtype
 from attrix.api.provenance import stamp
 from attrix.contracts.backend import Attributions, Backend
 from attrix.contracts.explanation import Explanation
@@ -55,7 +55,8 @@ class Explainer:
     for text). ``device`` (``"cpu"``, ``"cuda"``, ``"cuda:1"``, ``"auto"`` for the GPU if there is one, or a
     torch.device) and ``dtype`` (``"float32"``, ``"float16"``, ``"bfloat16"`` or a torch dtype) move the model;
     left out, a model loaded by name runs on the CPU in the dtype it was saved in, a loaded one stays as it is.
-    Inputs go to the model's device. Other keyword options go to the task or the backend, whichever declares them.
+    ``compile=True`` compiles the model's forward (and so backward) passes in place with ``torch.compile``: each
+    new input shape compiles first (docs/speed.md says when that pays back). Inputs go to the model's device. Other keyword options go to the task or the backend, whichever declares them.
     """
 
     def __init__(
@@ -69,6 +70,7 @@ class Explainer:
         device: str | torch.device | None = None,
         dtype: str | torch.dtype | None = None,
         revision: str | None = None,
+        compile: bool = False,
         **options: Any,
     ) -> None:
         if isinstance(model, str):
@@ -86,7 +88,9 @@ class Explainer:
             )
         if tokenizer is None:
             raise InputError("a loaded model needs its tokenizer or processor: Explainer(model, tokenizer)")
-        check_arguments(Explainer, "the Explainer", {"batch_size": batch_size})
+        check_arguments(Explainer, "the Explainer", {"batch_size": batch_size, "compile": compile})
+        if compile:
+            model = compile_in_place(model)
         backend = backend or task_entry.obj.default_backend
         backend_entry = get_registry().get("backend", backend)
         task_options = {k: v for k, v in options.items() if k in options_of(task_entry.obj)}

@@ -1,8 +1,9 @@
-"""Where and in what precision a model runs: the ``device`` and ``dtype`` options of ``Explainer``."""
+"""Where, in what precision and how a model runs: the ``device``, ``dtype`` and ``compile`` options of ``Explainer``."""
 
 from __future__ import annotations
 
 import torch
+from torch import nn
 
 from attrix.errors import InputError, UnknownNameError
 
@@ -29,3 +30,10 @@ def resolve_dtype(dtype: str | torch.dtype) -> torch.dtype:
     if isinstance(dtype, str) and dtype in DTYPES:
         return DTYPES[dtype]
     raise UnknownNameError("dtype", str(dtype), [*DTYPES, None])
+
+
+def compile_in_place(model: nn.Module) -> nn.Module:
+    """``model`` with its forward pass compiled by ``torch.compile`` (in place, shapes dynamic): the backward passes
+    through it are compiled too. The first pass of each new shape compiles (seconds to a minute)."""
+    model.compile(dynamic=True)
+    return model

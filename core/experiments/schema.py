@@ -23,6 +23,8 @@ class ModelSpec:
     revision: str | None = None
     dtype: Literal["float32", "float16", "bfloat16"] = "float32"
     device: str = "cpu"
+    compile: bool = False
+    """Compile the model's passes with torch.compile (the Explainer's ``compile``)."""
 
 
 @dataclass(frozen=True)

@@ -42,14 +42,15 @@ def seed_everything(seed: int) -> None:
     torch.manual_seed(seed)
 
 
-PLACEMENT_DEFAULTS = {"device": "cpu", "dtype": "float32", "revision": None}
+PLACEMENT_DEFAULTS = {"device": "cpu", "dtype": "float32", "revision": None, "compile": False}
 
 
 def explainer_for(experiment: Experiment, model: str, device: str | None = None) -> Explainer:
-    """The seeded ``Explainer`` of the experiment; ``device``, ``dtype`` and ``revision`` are passed only when not the defaults."""
+    """The seeded ``Explainer`` of the experiment; ``device``, ``dtype``, ``revision`` and ``compile`` are passed only
+    when not the defaults."""
     seed_everything(experiment.seed)
     spec = experiment.model
-    placement = {"device": device or spec.device, "dtype": spec.dtype, "revision": spec.revision}
+    placement = {"device": device or spec.device, "dtype": spec.dtype, "revision": spec.revision, "compile": spec.compile}
     options = {
         **experiment.task.options,
         **experiment.backend.options,

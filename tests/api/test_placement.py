@@ -1,9 +1,11 @@
-"""``Explainer(device=, dtype=, revision=)``: where the model runs, in what precision, which version is loaded."""
+"""``Explainer(device=, dtype=, revision=, compile=)``: where the model runs, in what precision, which version is
+loaded, compiled or not."""
 
 from __future__ import annotations
 
 import pytest
 import torch
+from torch._dynamo.utils import counters
 from transformers import AutoConfig, AutoModelForSequenceClassification, AutoTokenizer
 
 import attrix
@@ -47,6 +49,7 @@ def test_device_cpu_and_auto_on_a_machine_without_gpu(tiny):
         ({"dtype": "float64"}, attrix.UnknownNameError, "unknown dtype 'float64'; valid: None, bfloat16, float16, float32"),
         ({"dtype": torch.int8}, attrix.UnknownNameError, "unknown dtype 'torch.int8'"),
         ({"revision": "main"}, attrix.InputError, "revision= picks a version of a model given by name"),
+        ({"compile": "yes"}, attrix.InputTypeError, "option 'compile' of the Explainer must be"),
     ],
 )
 def test_bad_placement_is_refused(tiny, options, error, message):
@@ -83,3 +86,17 @@ def test_a_problem_moves_every_tensor_to_a_device(tiny):
     assert all(tensor.device.type == "meta" for tensor in tensors)
     assert all(tensor.device.type == "cpu" for tensor in problem.inputs.values())  # the original is left as it was
     assert isinstance(moved.prediction, Prediction)
+
+
+@pytest.mark.slow
+def test_a_compiled_model_gives_the_plain_attributions():
+    texts = [TEXT, "a dull and slow film", "great"]
+    plain_model, tokenizer = build("bert", num_labels=2, seed=7)
+    compiled_model, _ = build("bert", num_labels=2, seed=7)
+    plain = attrix.Explainer(plain_model, tokenizer, n_steps=16)(texts)
+    graphs_before = counters["stats"]["unique_graphs"]
+    compiled = attrix.Explainer(compiled_model, tokenizer, n_steps=16, compile=True)(texts)
+    assert counters["stats"]["unique_graphs"] > graphs_before, "nothing was compiled"
+    for ours, theirs in zip(compiled, plain):
+        assert ours.target().token_scores == pytest.approx(theirs.target().token_scores, abs=1e-5)
+        assert ours.target().delta == pytest.approx(theirs.target().delta, abs=1e-5)

@@ -12,6 +12,7 @@ import pty
 import subprocess
 import sys
 import threading
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -31,6 +32,7 @@ from attrix.runs.extras import MissingExtraError
 from attrix.runs.manifest import RunDirectoryError
 from attrix.runs.progress import progress_bar
 from attrix.runs.runner import run_experiment
+from attrix.runs.setup import explainer_for
 from helpers.html_dom import parse
 from helpers.tiny_models import save
 
@@ -102,6 +104,13 @@ def test_the_manifest_records_config_versions_model_hash_seed_device_times_and_c
     assert manifest["started"] == session["started"] <= session["finished"] == manifest["finished"]
     assert manifest["wall_seconds"] == session["wall_seconds"] > 0
     assert manifest["rows"] == {"rows": 2, "explained": 1, "errors": 1, "warnings": 0}
+
+
+@pytest.mark.parametrize("compile_model", [False, True])
+def test_model_compile_in_a_config_reaches_the_explainer(model_dir, tmp_path, compile_model):
+    config = replace(experiment(model_dir, tmp_path), model=ModelSpec(path=str(model_dir), compile=compile_model))
+    explainer = explainer_for(config, str(model_dir))
+    assert (explainer.model._compiled_call_impl is not None) is compile_model
 
 
 def test_a_run_refuses_a_directory_that_is_not_empty(model_dir, tmp_path):
