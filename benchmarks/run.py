@@ -101,29 +101,34 @@ def measure_case(case: Case, runs: int) -> dict[str, Any]:
     }
 
 
-def fewest_legacy_steps(row: dict[str, Any], max_steps: int) -> tuple[int | None, dict[str, Any]]:
-    """The fewest steps of ``LADDER`` (up to ``max_steps``) at which transformers-interpret misses the bar on no target
-    where attrix meets it, and its quality there (None and its quality at the last steps tried if none does)."""
+def fewest_legacy_steps(row: dict[str, Any], steps_tried: list[int]) -> tuple[int | None, dict[str, Any], float]:
+    """The fewest of ``steps_tried`` at which transformers-interpret misses the bar on no target where attrix meets
+    it, and its quality there (None and its quality at the last steps tried if none does), with the seconds of that
+    call."""
     case, wanted = row["case"], row["quality"]["attrix"]["off"]
-    found = row["quality"]["legacy"]
-    for steps in [steps for steps in LADDER if steps <= max_steps]:
-        found = found if steps == LEGACY_STEPS else legacy_quality(case, steps, row["reference"])
-        print(f"{case.name}: transformers-interpret at {steps} steps, {found['missed']}/{found['targets']} off the bar",
-              file=sys.stderr, flush=True)
+    found, seconds = row["quality"]["legacy"], row["seconds"]["legacy"]
+    for steps in steps_tried:
+        if steps != LEGACY_STEPS:
+            start = time.perf_counter()
+            found = legacy_quality(case, steps, row["reference"])
+            seconds = time.perf_counter() - start
+        print(f"{case.name}: transformers-interpret at {steps} steps, {found['missed']}/{found['targets']} off the bar "
+              f"({seconds:.1f} s)", file=sys.stderr, flush=True)
         if found["off"] <= wanted:
-            return steps, found
-    return None, found
+            return steps, found, seconds
+    return None, found, seconds
 
 
-def equal_quality(row: dict[str, Any], runs: int, max_steps: int) -> dict[str, Any]:
-    """transformers-interpret at the fewest steps meeting attrix's quality, timed in ``runs`` rounds alternating with attrix.
+def equal_quality(row: dict[str, Any], runs: int, steps_tried: list[int]) -> dict[str, Any]:
+    """transformers-interpret at the fewest of ``steps_tried`` meeting attrix's quality, timed in ``runs`` rounds
+    alternating with attrix (where none does: the seconds of the most steps tried, a bound on the ratio).
 
     The search's last call at those steps is transformers-interpret's warm-up; at its own 50 steps the rounds already run are used.
     """
     case = row["case"]
-    steps, found = fewest_legacy_steps(row, max_steps)
+    steps, found, seconds = fewest_legacy_steps(row, steps_tried)
     if steps is None:
-        return {"steps": None, "tried": max(tried for tried in LADDER if tried <= max_steps), "quality": found}
+        return {"steps": None, "tried": steps_tried[-1], "quality": found, "tried_s": seconds, "attrix": row["seconds"]["attrix"]}
     if steps == LEGACY_STEPS:
         return {"steps": steps, "quality": found, "attrix": row["seconds"]["attrix"], "legacy": row["seconds"]["legacy"]}
     timings = alternating({"attrix": case.attrix, "legacy": lambda: case.legacy_at(steps)}, runs, warm_up=False)
@@ -138,7 +143,8 @@ def measure(name: str, arguments: argparse.Namespace) -> dict[str, Any]:
     case = build_case(name, arguments.texts, arguments.steps, arguments.fixed_steps)
     row = measure_case(case, arguments.runs)
     if arguments.ti_equal_quality:
-        row["equal"] = equal_quality(row, arguments.runs, arguments.ti_max_steps)
+        tried = [steps for steps in LADDER if arguments.ti_min_steps <= steps <= arguments.ti_max_steps]
+        row["equal"] = equal_quality(row, arguments.runs, tried)
     if not arguments.no_memory:
         row["memory"] = {tool: measured_in_child(name, tool, arguments.texts, arguments.steps) for tool in TOOLS}
     return row
@@ -182,7 +188,8 @@ def equal_ratio_cell(row: dict[str, Any]) -> str:
     """attrix ÷ transformers-interpret at its fewest steps meeting attrix's quality, with the issue's target."""
     equal = row["equal"]
     if equal["steps"] is None:
-        return ""
+        bound = equal["attrix"] / equal["tried_s"]
+        return f"**< {bound:.3f}** (its {equal['tried']} steps took {equal['tried_s']:.1f} s; ≤ {EQUAL_TARGET}{' ✓' if bound <= EQUAL_TARGET else ''})"
     value = equal["attrix"] / equal["legacy"]
     return f"**{value:.3f}** (≤ {EQUAL_TARGET}{' ✓' if value <= EQUAL_TARGET else ' ✗'})"
 
@@ -239,9 +246,10 @@ def method_notes(arguments: argparse.Namespace) -> list[str]:
         notes.append(f"- attrix@{arguments.fixed_steps}: attrix at n_steps={arguments.fixed_steps}, Gauss-Legendre "
                      "(transformers-interpret: 50 Gauss-Legendre steps), timed in the same rounds")
     if arguments.ti_equal_quality:
-        notes.append(f"- TI at attrix's quality: transformers-interpret at {', '.join(map(str, LADDER))} steps (up to "
-                     f"{arguments.ti_max_steps}), once each, fewest first, until it misses the bar on no target where attrix "
-                     "meets it; then timed there in alternating runs with attrix (the search's last call its warm-up)")
+        notes.append(f"- TI at attrix's quality: transformers-interpret at {', '.join(map(str, LADDER))} steps (from "
+                     f"{arguments.ti_min_steps} up to {arguments.ti_max_steps}), once each, fewest first, until it misses the bar on no target where attrix "
+                     "meets it; then timed there in alternating runs with attrix (the search's last call its warm-up); where "
+                     "no steps tried do, attrix's time over that of the most steps tried bounds the ratio")
     if not arguments.no_memory:
         notes.append("- peak MiB: per case and tool, a fresh process builds the case, then runs the call once: its peak "
                      "resident memory (VmHWM, reset once ready) above the resident memory then (benchmarks/memory.py)")
@@ -260,6 +268,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-memory", action="store_true", help="skip the peak-memory processes (and the column)")
     parser.add_argument("--ti-equal-quality", action="store_true",
                         help="also time transformers-interpret at the fewest steps of 50, 100, 200, 400, 800 meeting attrix's quality")
+    parser.add_argument("--ti-min-steps", type=int, default=LADDER[0], choices=LADDER,
+                        help=f"the fewest steps tried for --ti-equal-quality (default {LADDER[0]}; {LEGACY_STEPS} is measured anyway)")
     parser.add_argument("--ti-max-steps", type=int, default=LADDER[-1], choices=LADDER,
                         help=f"the most steps tried for --ti-equal-quality (default {LADDER[-1]})")
     parser.add_argument("--no-record", action="store_true", help=f"print only; do not append to {RESULTS.name}")
