@@ -182,6 +182,7 @@ def _multilabel(n_texts: int) -> Setup:
 
 def _ner(n_texts: int) -> Setup:
     model, tokenizer = ner_tagger()
+    model = equal_token_types(model)  # as for the sentiment model (_sentiment)
     text = tokens_cut(tokenizer, NER_TEXT, 42)
     legacy = transformers_interpret.TokenClassificationExplainer(model, tokenizer)
     return Setup(f"NER, {_count(tokenizer, text)}-token sentence, every position", model, tokenizer, [text],
