@@ -171,7 +171,7 @@ def edited(old: str, new: str) -> str:
     (edited("task: sequence", "task: {name: sequence, options: {n_steps: 4}}"), "task.options.n_steps", 2, ["unknown key 'n_steps' at task.options", "it is an option of backend 'layer_ig': put it under backend.options", "valid: baseline, embedding, long_inputs, stride, window_length, word_aggregation"]),
     (edited("model: default", "model: {path: default, dtype: float64}"), "model.dtype", 1, ["'float64' is not allowed; allowed: float32, float16, bfloat16"]),
     (edited("model: default", "model:\n  path: default\n  device: gpu"), "model.device", 3, ["'gpu' is not allowed; allowed: cpu, cuda, cuda:N, mps"]),
-    (edited("model: default", "model: {path: default, compile: sometimes}"), "model.compile", 1, ["'sometimes' is not allowed; allowed: a boolean"]),
+    (edited("model: default", "model: {path: default, compile: sometimes}"), "model.compile", 1, ["'sometimes' is not allowed; allowed: true or false"]),
     (BASE + "batch_size: 0\n", "batch_size", 12, ["0 is not allowed; allowed: an integer >= 1"]),
     (BASE + "batch_size: eight\n", "batch_size", 12, ["'eight' is not allowed; allowed: an integer"]),
     (BASE + "seed: 1.5\n", "seed", 12, ["1.5 is not allowed; allowed: an integer"]),
