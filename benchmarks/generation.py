@@ -23,11 +23,8 @@ from __future__ import annotations
 
 import argparse
 import os
-import platform
-import shlex
 import sys
 from dataclasses import dataclass
-from datetime import datetime, timezone
 from pathlib import Path
 from statistics import median
 from typing import Any, Callable
@@ -40,13 +37,12 @@ from transformers import AutoModelForCausalLM, AutoTokenizer  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from measure import cosine, load_average, relative_error, timed  # noqa: E402
+from measure import append_run, cosine, load_average, relative_error, timed  # noqa: E402
 from memory import rss_kib, settle  # noqa: E402
 
 import attrix  # noqa: E402
 from attrix.api.default_lm import default_lm_dir  # noqa: E402
 
-RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
 SHORT_PROMPT = "The history of the city of Paris began more than two thousand years ago, when a Celtic tribe settled on"
 LONG_TEXT = (
     "Paris grew on the islands and banks of the Seine. The Romans called the town Lutetia and built baths, a forum "
@@ -344,14 +340,11 @@ def main() -> None:
     result = report(rows, quality_rows)
     print(result)
     if not arguments.no_record:
-        when = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
-        command = "python benchmarks/generation.py " + shlex.join(sys.argv[1:])
-        header = (
-            f"\n## Generation, {when}\n\n`{command.strip()}` on {platform.node()} ({torch.get_num_threads()} thread), "
-            f"SmolLM2-135M-Instruct fp32, Gauss-Legendre, baseline token id {baseline_id(model, tokenizer)}.\n\n"
+        append_run(
+            "Generation",
+            f"SmolLM2-135M-Instruct fp32, Gauss-Legendre, baseline token id {baseline_id(model, tokenizer)}.",
+            result,
         )
-        with RESULTS.open("a", encoding="utf-8") as file:
-            file.write(header + result + "\n")
 
 
 if __name__ == "__main__":

@@ -16,11 +16,8 @@ from __future__ import annotations
 import argparse
 import copy
 import os
-import platform
-import shlex
 import sys
 import tempfile
-from datetime import datetime, timezone
 from pathlib import Path
 from statistics import median
 from typing import Any
@@ -34,11 +31,10 @@ import torch  # noqa: E402
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from cases import BUILDERS, LEGACY_STEPS, explainer  # noqa: E402
-from measure import alternating, load_average, timed  # noqa: E402
+from measure import alternating, append_run, load_average, timed  # noqa: E402
 
 import attrix  # noqa: E402
 
-RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
 FIXED_STEPS = 16
 
 
@@ -116,15 +112,12 @@ def main() -> None:
         rows.append(measure(name, arguments.texts, arguments.runs))
         print(report(rows), flush=True)
     if not arguments.no_record:
-        when = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
-        command = "python benchmarks/levers.py " + shlex.join(sys.argv[1:])
-        header = (
-            f"\n## Levers on an evaluation's cost: torch.compile, attention kernels, {when}\n\n`{command.strip()}` on "
-            f"{platform.node()} (1 thread), torch {torch.__version__}, attrix `n_steps=\"auto\"` on the model as loaded "
-            "(sdpa attention), on a copy compiled in place (`compile=True`) and on a copy with eager attention.\n\n"
+        append_run(
+            "Levers on an evaluation's cost: torch.compile, attention kernels",
+            f'torch {torch.__version__}, attrix `n_steps="auto"` on the model as loaded (sdpa attention), on a copy '
+            "compiled in place (`compile=True`) and on a copy with eager attention.",
+            report(rows),
         )
-        with RESULTS.open("a", encoding="utf-8") as file:
-            file.write(header + report(rows) + "\n")
 
 
 if __name__ == "__main__":

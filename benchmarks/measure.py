@@ -3,12 +3,19 @@
 from __future__ import annotations
 
 import os
+import platform
+import shlex
+import sys
 import time
 from contextlib import contextmanager
+from datetime import datetime, timezone
+from pathlib import Path
 from typing import Any, Callable, Iterator
 
 import torch
 from transformers_interpret import attributions as legacy_attributions
+
+RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
 
 
 def timed(call: Callable[[], Any]) -> float:
@@ -27,6 +34,16 @@ def alternating(calls: dict[str, Callable[[], Any]], runs: int, warm_up: bool = 
         for name, call in calls.items():
             results[name].append(timed(call))
     return results
+
+
+def append_run(title: str, description: str, body: str) -> None:
+    """Append a run to RESULTS.md: ``title`` with the time, the exact command, the machine and torch's threads,
+    ``description``, then ``body``."""
+    when = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    command = shlex.join(["python", f"benchmarks/{Path(sys.argv[0]).name}", *sys.argv[1:]])
+    header = f"\n## {title}, {when}\n\n`{command}` on {platform.node()} ({torch.get_num_threads()} thread), {description}\n\n"
+    with RESULTS.open("a", encoding="utf-8") as file:
+        file.write(header + body + "\n")
 
 
 def load_average() -> str:

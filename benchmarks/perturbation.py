@@ -16,10 +16,7 @@ from __future__ import annotations
 
 import argparse
 import json
-import platform
-import shlex
 import sys
-from datetime import datetime, timezone
 from pathlib import Path
 from statistics import median
 from typing import Any, Callable
@@ -30,12 +27,11 @@ from captum.attr import FeatureAblation, ShapleyValueSampling
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from cases import EMOTION_TEXT, NER_TEXT, _sentiment, tokens_cut  # noqa: E402
-from measure import alternating, load_average  # noqa: E402
+from measure import alternating, append_run, load_average  # noqa: E402
 
 import attrix  # noqa: E402
 from helpers.real_heads import emotion_classifier, ner_tagger  # noqa: E402
 
-RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
 TARGET_RATIO = 0.3
 PER_EVAL = 64
 """Perturbed inputs per forward pass, for attrix and captum alike."""
@@ -216,11 +212,7 @@ def main() -> None:
     result = table(rows, shap_row)
     print(result)
     if not arguments.no_record:
-        when = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
-        command = "python benchmarks/perturbation.py " + shlex.join(sys.argv[1:])
-        header = f"\n## Perturbation backends, {when}\n\n`{command.strip()}` on {platform.node()} ({torch.get_num_threads()} thread), median of {arguments.runs}.\n\n"
-        with RESULTS.open("a", encoding="utf-8") as file:
-            file.write(header + result + "\n")
+        append_run("Perturbation backends", f"median of {arguments.runs}.", result)
 
 
 if __name__ == "__main__":
