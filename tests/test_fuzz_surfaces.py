@@ -131,7 +131,7 @@ def test_the_command_line_exits_0_1_or_2_without_a_traceback(model_dir, text, fl
 
 def base_config(model_dir: Path) -> dict:
     return {
-        "model": str(model_dir),
+        "model": {"path": str(model_dir), "dtype": "float32", "compile": False},
         "task": {"name": "sequence", "options": {"baseline": "pad"}},
         "backend": {"name": "layer_ig", "options": {"n_steps": 8}},
         "inputs": ["i love this movie"],
