@@ -56,7 +56,8 @@ class Explainer:
     torch.device) and ``dtype`` (``"float32"``, ``"float16"``, ``"bfloat16"`` or a torch dtype) move the model;
     left out, a model loaded by name runs on the CPU in the dtype it was saved in, a loaded one stays as it is.
     ``compile=True`` compiles the model's forward (and so backward) passes in place with ``torch.compile``: each
-    new input shape compiles first (docs/speed.md says when that pays back). Inputs go to the model's device. Other keyword options go to the task or the backend, whichever declares them.
+    new input shape compiles first (docs/speed.md says when that pays back). Inputs go to the model's device.
+    Other keyword options go to the task or the backend, whichever declares them.
     """
 
     def __init__(

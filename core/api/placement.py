@@ -34,6 +34,6 @@ def resolve_dtype(dtype: str | torch.dtype) -> torch.dtype:
 
 def compile_in_place(model: nn.Module) -> nn.Module:
     """``model`` with its forward pass compiled by ``torch.compile`` (in place, shapes dynamic): the backward passes
-    through it are compiled too. The first pass of each new shape compiles (seconds to a minute)."""
+    through it are compiled too. The first passes of each new shape compile (minutes for MiniLM on a CPU)."""
     model.compile(dynamic=True)
     return model
