@@ -274,6 +274,8 @@ def main(argv: list[str] | None = None) -> int:
                         help=f"the most steps tried for --ti-equal-quality (default {LADDER[-1]})")
     parser.add_argument("--no-record", action="store_true", help=f"print only; do not append to {RESULTS.name}")
     arguments = parser.parse_args(argv)
+    if arguments.ti_min_steps > arguments.ti_max_steps:
+        parser.error(f"--ti-min-steps {arguments.ti_min_steps} is above --ti-max-steps {arguments.ti_max_steps}: no steps to try")
     torch.set_num_threads(1)
     started = time.time()
     rows = [measure(name, arguments) for name in arguments.cases]
