@@ -39,6 +39,7 @@ from cases import (  # noqa: E402
     targets_of,
 )
 from measure import (  # noqa: E402
+    RESULTS,
     alternating,
     cosine,
     legacy_token_scores,
@@ -49,7 +50,6 @@ from measure import (  # noqa: E402
 from memory import TOOLS, measured_in_child  # noqa: E402
 from overhead import overhead_ratio  # noqa: E402
 
-RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
 TARGETS = {"sequence": 0.5, "multilabel": 0.35, "ner": 0.25, "zero_shot": 0.5, "qa": 0.5, "pairwise": 0.5, "batch": 0.5}
 EQUAL_TARGET = 0.5
 """The issue's target for attrix ÷ transformers-interpret at equal quality, on every case."""
