@@ -12,7 +12,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cache
 from pathlib import Path
 from typing import Any, Callable
@@ -138,9 +138,11 @@ def explainer(model: PreTrainedModel, tokenizer: PreTrainedTokenizerBase, n_step
     return attrix.Explainer(model, tokenizer, n_steps=n_steps, **options)
 
 
-def build_case(name: str, n_texts: int, steps: int | str = "auto", fixed_steps: int = 0) -> Case:
-    """The case ``name`` alone (only its models built), with ``steps`` for attrix and a second attrix at ``fixed_steps`` (0: none)."""
-    return _case(name, BUILDERS[name](n_texts), steps, fixed_steps)
+def build_case(name: str, n_texts: int, steps: int | str = "auto", fixed_steps: int = 0, **options: Any) -> Case:
+    """The case ``name`` alone (only its models built), with ``steps`` for attrix and a second attrix at ``fixed_steps``
+    (0: none); ``options`` (``batch_size``, ``memory_budget``) replace the case's own for attrix."""
+    setup = BUILDERS[name](n_texts)
+    return _case(name, replace(setup, options={**setup.options, **options}), steps, fixed_steps)
 
 
 def steps_option(text: str) -> int | str:
