@@ -23,7 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from cases import build_case  # noqa: E402
 from levers import largest_difference  # noqa: E402
 from measure import alternating, append_run, load_average  # noqa: E402
-from memory import measured_in_child  # noqa: E402
+from memory import attrix_options, measured_in_child  # noqa: E402
 
 VARIANTS = ((64, None), (8, None), (8, 16))
 """(batch_size, memory_budget in MiB or None for attrix's default): the benchmark's batch case, attrix's defaults,
@@ -32,10 +32,6 @@ and attrix's default batch size with a smaller budget (which also drops the floo
 
 def name_of(batch_size: int, budget: int | None) -> str:
     return f"batch_size={batch_size}, memory_budget={f'{budget} MiB' if budget else 'default'}"
-
-
-def options_of(batch_size: int, budget: int | None) -> dict[str, int]:
-    return {"batch_size": batch_size, **({"memory_budget": budget << 20} if budget else {})}
 
 
 def flags_of(batch_size: int, budget: int | None) -> list[str]:
@@ -49,10 +45,11 @@ def main() -> None:
     parser.add_argument("--no-record", action="store_true", help="print only; do not append to RESULTS.md")
     arguments = parser.parse_args()
     torch.set_num_threads(1)
-    cases = {variant: build_case("batch", arguments.texts, **options_of(*variant)) for variant in VARIANTS}
+    cases = {variant: build_case("batch", arguments.texts, **attrix_options(*variant)) for variant in VARIANTS}
     first = cases[VARIANTS[0]]
-    found = {variant: case.attrix() for variant, case in cases.items()}
-    seconds = {name: median(times) for name, times in alternating({v: c.attrix for v, c in cases.items()}, arguments.runs).items()}
+    found = {variant: case.attrix() for variant, case in cases.items()}  # each variant's warm-up
+    calls = {variant: case.attrix for variant, case in cases.items()}
+    seconds = {name: median(times) for name, times in alternating(calls, arguments.runs, warm_up=False).items()}
     load = load_average()
     peaks = {variant: measured_in_child("batch", "attrix", arguments.texts, "auto", "--warm", *flags_of(*variant)) for variant in VARIANTS}
     legacy_peak = measured_in_child("batch", "legacy", arguments.texts, "auto", "--warm")
