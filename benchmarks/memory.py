@@ -36,6 +36,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from cases import BUILDERS, build_case, steps_option  # noqa: E402
 
+from attrix.commands.compare import positive  # noqa: E402
+
 TOOLS = ("attrix", "legacy")
 _STATUS = "/proc/self/status"
 
@@ -71,7 +73,7 @@ def peak_above_ready(
 
 def attrix_options(batch_size: int | None, memory_budget_mib: int | None) -> dict[str, int]:
     """attrix's options given on the command line: ``batch_size`` and ``memory_budget`` (in bytes), where given."""
-    options = {"batch_size": batch_size, "memory_budget": memory_budget_mib << 20 if memory_budget_mib else None}
+    options = {"batch_size": batch_size, "memory_budget": None if memory_budget_mib is None else memory_budget_mib << 20}
     return {name: value for name, value in options.items() if value is not None}
 
 
@@ -99,8 +101,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--texts", type=int, default=256, help="texts in the batch case (default 256)")
     parser.add_argument("--steps", type=steps_option, default="auto", help='attrix n_steps: "auto" (default) or a number')
     parser.add_argument("--warm", action="store_true", help="measure a second call: the first reads the weights and code from disk")
-    parser.add_argument("--batch-size", type=int, help="attrix's batch_size (default: the case's)")
-    parser.add_argument("--memory-budget", type=int, help="attrix's memory_budget, in MiB (default: attrix's)")
+    parser.add_argument("--batch-size", type=positive, help="attrix's batch_size (default: the case's)")
+    parser.add_argument("--memory-budget", type=positive, help="attrix's memory_budget, in MiB (default: attrix's)")
     arguments = parser.parse_args(argv)
     torch.set_num_threads(1)
     options = attrix_options(arguments.batch_size, arguments.memory_budget)

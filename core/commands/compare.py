@@ -79,7 +79,7 @@ def names_of(kind: str) -> Callable[[str], list[str]]:
 
 
 def positive(value: str) -> int:
-    """``--limit``: a whole number of at least 1."""
+    """A command-line count (``--limit``): a whole number of at least 1."""
     if not value.isdigit() or int(value) < 1:
         raise argparse.ArgumentTypeError(f"expected a whole number of at least 1, got {value!r}")
     return int(value)
